@@ -36,7 +36,8 @@ demo: deps
 	$(MAKE) build
 	./$(BUILD)/mloop demo
 
-bench: deps
+bench:
+	MLOOP_DEPS_EXTRA="python3-pandas python3-sklearn python3-xgboost" ./scripts/install-deps.sh
 	$(MAKE) build
 	./bench/run.sh $(BUILD)
 

@@ -11,8 +11,10 @@
 #include "data/pg_io.h"
 #include "data/sqlite_io.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool has_suffix(const char *s, const char *suffix)
 {
@@ -52,6 +54,23 @@ int src_parse_uri(const char *uri, src_kind *kind, const char **location, ml_err
     else
         *kind = SRC_CSV;
     return ML_OK;
+}
+
+void src_display_uri(const char *uri, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", uri);
+    const char *scheme = strstr(uri, "://");
+    if (!scheme)
+        return;
+    const char *auth = scheme + 3;
+    const char *at = strchr(auth, '@');
+    const char *slash = strchr(auth, '/');
+    if (!at || (slash && slash < at))
+        return;
+    const char *colon = memchr(auth, ':', (size_t)(at - auth));
+    if (!colon)
+        return;
+    snprintf(buf, size, "%.*s:***%s", (int)(colon - uri), uri, at);
 }
 
 static const src_options default_options;

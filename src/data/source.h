@@ -63,6 +63,9 @@ typedef struct src_report {
  * sqlite:, the whole URI for PostgreSQL).  Unknown "scheme://" → ML_EINVAL. */
 int src_parse_uri(const char *uri, src_kind *kind, const char **location, ml_error *err);
 
+/* The URI as it may be shown to a person: a password is replaced by "***". */
+void src_display_uri(const char *uri, char *buf, size_t size);
+
 int src_read_table(const char *uri, const src_options *opts, tbl_table **out,
                    src_report *report, ml_error *err);
 
