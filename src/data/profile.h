@@ -39,16 +39,16 @@ typedef struct prof_category {
 typedef struct prof_column {
     char *name;
     tbl_type type;
-    uint64_t count; /* rows */
-    uint64_t nulls;
-    uint64_t distinct;
+    uint64_t count;    /* rows */
+    uint64_t nulls;    /* a NaN in a float column counts as a null */
+    uint64_t distinct; /* non-null values; estimated past PROF_EXACT_DISTINCT_LIMIT */
     bool distinct_estimated;
     /* numeric, date (days) and timestamp (microseconds) columns, over non-null values */
     bool has_stats;
-    double min, max, mean, std;
+    double min, max, mean, std; /* std: sample (n − 1), NaN for a single value */
     double quantiles[PROF_QUANTILE_COUNT];
-    uint32_t hist_bins;       /* 0 when there is no histogram */
-    double hist_lo, hist_hi;  /* bin i covers [lo + i·w, lo + (i+1)·w), the last one closed */
+    uint32_t hist_bins;      /* 0 when there is no histogram */
+    double hist_lo, hist_hi; /* bin i covers [lo + i·w, lo + (i+1)·w), the last one closed */
     uint64_t hist_counts[PROF_HIST_BINS];
     /* string and bool columns */
     uint32_t top_count;
@@ -65,11 +65,34 @@ typedef struct prof_profile {
 int prof_compute(const tbl_table *t, prof_profile **out, ml_error *err);
 void prof_free(prof_profile *p);
 
-/* JSON object {"rows":…, "columns":[{…}, …]}; NULL on out of memory. */
+/* Above this many non-null values in one column, the quantiles of a
+ * numeric, date or timestamp column come from a uniform sample of this many
+ * values (fixed seed, so still deterministic); count, nulls, distinct, min,
+ * max, mean, std and the histogram always see every value. */
+#define PROF_SAMPLE_MAX 10000000
+
+typedef struct prof_options {
+    size_t sample_max; /* 0: PROF_SAMPLE_MAX */
+} prof_options;
+
+/* prof_compute with options (opts may be NULL: the defaults). */
+int prof_compute_ex(const tbl_table *t, const prof_options *opts, prof_profile **out,
+                    ml_error *err);
+
+/* JSON object {"rows":…, "columns":[{…}, …]}; NULL on out of memory.
+ * Finite doubles are JSON numbers (dump with JSON_REAL_PRECISION(17) to keep
+ * every bit); NaN and the infinities, which JSON lacks, are the strings
+ * "nan", "inf" and "-inf".  prof_from_json names the offending field path
+ * in its errors ("columns[3].quantiles.p50: expected a number"). */
 json_t *prof_to_json(const prof_profile *p);
 int prof_from_json(const json_t *j, prof_profile **out, ml_error *err);
 
-/* Stable binary form (malloc'd buffer). */
+/* Stable binary form (malloc'd buffer): the 8-byte magic "MLPROF\0\0", a
+ * u32 format version, then the fields (layout in profile.c).  Readers keep
+ * loading every older version. */
+#define PROF_FORMAT_VERSION 1
+#define PROF_MAX_COLUMNS 1000000
+#define PROF_MAX_STRING (1u << 20) /* bytes of one name or category */
 int prof_serialize(const prof_profile *p, uint8_t **buf, size_t *len, ml_error *err);
 int prof_deserialize(const uint8_t *buf, size_t len, prof_profile **out, ml_error *err);
 

@@ -156,6 +156,7 @@ size_t tbl_dict_size(const tbl_dict *d)
 /* ---- table ----------------------------------------------------------------- */
 
 struct tbl_table {
+    tbl_dict *names; /* column names; a name's code is its column index */
     tbl_column *cols;
     size_t ncols, colcap;
     size_t nrows, rowcap;
@@ -186,7 +187,12 @@ size_t tbl_type_width(tbl_type type)
 
 tbl_table *tbl_create(void)
 {
-    return calloc(1, sizeof(tbl_table));
+    tbl_table *t = calloc(1, sizeof *t);
+    if (t && !(t->names = tbl_dict_create())) {
+        free(t);
+        return NULL;
+    }
+    return t;
 }
 
 static void column_release(tbl_column *c)
@@ -204,6 +210,7 @@ void tbl_free(tbl_table *t)
     for (size_t i = 0; i < t->ncols; i++)
         column_release(&t->cols[i]);
     free(t->cols);
+    tbl_dict_free(t->names);
     free(t);
 }
 
@@ -229,10 +236,16 @@ tbl_column *tbl_col_mut(tbl_table *t, size_t i)
 
 int tbl_find(const tbl_table *t, const char *name)
 {
-    for (size_t i = 0; i < t->ncols; i++)
-        if (strcmp(t->cols[i].name, name) == 0)
-            return (int)i;
-    return -1;
+    return tbl_dict_find(t->names, name, strlen(name));
+}
+
+/* Records the new column's name in the index; called last, when nothing
+ * else can fail, so that the index and the columns never disagree. */
+static int index_name(tbl_table *t, const char *name, ml_error *err)
+{
+    if (tbl_dict_intern(t->names, name, strlen(name)) != (int32_t)t->ncols)
+        return ml_err(err, ML_ENOMEM, "out of memory adding column '%s'", name);
+    return ML_OK;
 }
 
 static int check_new_name(tbl_table *t, const char *name, ml_error *err)
@@ -275,6 +288,10 @@ int tbl_add_column(tbl_table *t, const char *name, tbl_type type, ml_error *err)
         column_release(&c);
         return ml_err(err, ML_ENOMEM, "out of memory adding column '%s'", name);
     }
+    if ((rc = index_name(t, name, err)) != ML_OK) {
+        column_release(&c);
+        return rc;
+    }
     t->cols[t->ncols++] = c;
     return ML_OK;
 }
@@ -293,6 +310,8 @@ int tbl_adopt_column(tbl_table *t, const char *name, tbl_type type, void *data, 
         rc = ml_err(err, ML_EINTERNAL, "column '%s' has no data", name);
     if (!rc && !(c.name = strdup(name)))
         rc = ml_err(err, ML_ENOMEM, "out of memory adding column '%s'", name);
+    if (!rc)
+        rc = index_name(t, name, err);
     if (rc) {
         column_release(&c);
         return rc;
