@@ -150,7 +150,15 @@ def render(machine, path, rows, pairs, mloop_runs, pandas_runs):
                f"| {med(mem_b):.2f}x | ≤ {TARGET_MEMORY:g}x | {verdict(ok_b)} |")
     out.append(f"| baseline RSS before loading (MiB) | {mib(m_base):.0f} | {mib(p_base):.0f} "
                "| | | |")
+    if all("baseline_maxrss_kb" in r for r in mloop_runs + pandas_runs):
+        out.append(f"| peak RSS before loading, ru_maxrss (MiB) "
+                   f"| {mib(col(mloop_runs, 'baseline_maxrss_kb')):.0f} "
+                   f"| {mib(col(pandas_runs, 'baseline_maxrss_kb')):.0f} | | | |")
     out.append("")
+    out.append("(b) subtracts VmRSS read just before the load.  ru_maxrss before the load is "
+               "shown for reference only: Linux carries the parent's high-water mark across "
+               "fork/exec, so for a process started from this script it is at least this "
+               "script's own RSS; that is also the floor under (a), far below both peaks.\n")
     out.append(f"**{verdict(ok_speed and ok_a and ok_b)}** — targets: ≥ {TARGET_SPEEDUP:g}x "
                f"pandas' throughput at ≤ {TARGET_MEMORY:g}x its peak memory, {THREADS} threads.\n")
     out.append("<details><summary>per pair</summary>\n")

@@ -4,10 +4,12 @@
     pandas_load.py PATH
 
 Imports pandas first (its own memory is part of the baseline, as the mloop
-binary's code is part of its own), records VmRSS, times pd.read_csv(PATH)
+binary's code is part of its own), records VmRSS (and ru_maxrss, for
+reference), times pd.read_csv(PATH)
 with pandas' defaults (the C engine) and prints one JSON line:
 
-    {"rows":…,"cols":…,"seconds":…,"peak_rss_kb":…,"baseline_rss_kb":…}
+    {"rows":…,"cols":…,"seconds":…,"peak_rss_kb":…,"baseline_rss_kb":…,
+     "baseline_maxrss_kb":…}
 
 peak_rss_kb is ru_maxrss (kB on Linux) after the load.
 """
@@ -33,13 +35,15 @@ def main():
         return 2
     path = sys.argv[1]
     baseline = vm_rss_kb()
+    baseline_max = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.monotonic()
     df = pd.read_csv(path)
     seconds = time.monotonic() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"rows": int(df.shape[0]), "cols": int(df.shape[1]),
                       "seconds": round(seconds, 6), "peak_rss_kb": int(peak),
-                      "baseline_rss_kb": int(baseline)}, separators=(",", ":")))
+                      "baseline_rss_kb": int(baseline),
+                      "baseline_maxrss_kb": int(baseline_max)}, separators=(",", ":")))
     return 0
 
 

@@ -106,7 +106,8 @@ int cmd_demo(int argc, char **argv)
     }
     if (!rc) {
         printf("==> writing %s\n", csv_path);
-        rc = sink_write_table(csv_path, NULL, generated, &err);
+        sink_options replace = {.if_exists = SINK_REPLACE};
+        rc = sink_write_table(csv_path, &replace, generated, &err);
     }
     src_report report;
     if (!rc) {

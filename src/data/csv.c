@@ -17,27 +17,32 @@
  *     it is verified: chunk i is trusted only when chunk i-1, parsed from a
  *     trusted start, ended exactly where chunk i begins.  A wrong guess
  *     costs a single-threaded re-parse, never a wrong table.
- *  3. A chunk has at most newlines+1 rows, so every column gets one array of
- *     8-byte slots for the whole file's upper bound, allocated once; each
- *     chunk writes its own slice (pages never touched cost no memory).
- *     Null masks are calloc'd the same way and written only for nulls.
+ *  3. A chunk has at most as many records as newlines (+1 when it does not
+ *     end with one), so every column gets one array reserving 8 bytes a row
+ *     for the whole file, allocated once; each chunk writes its own slice.
+ *     A column writes at the width of its current type (8 bytes for
+ *     numbers and timestamps, 4 for string codes and dates, 1 for bools)
+ *     and pages never touched cost no memory, so a string column costs
+ *     4 bytes a row while parsing, as it does in the table.  Null masks are
+ *     calloc'd the same way and written only for nulls.
  *  4. Each chunk types each column on the fly from every cell: int64 until
- *     a float appears (then its earlier slots are converted in place), and
- *     likewise date→timestamp; bools and dates keep their type; anything
- *     else turns the column into strings interned in a per-chunk dictionary
- *     (tbl_dict), the code going into the slot.  The text of cells parsed
- *     before a column turned into strings is not kept: the buffer still
- *     holds it, so those rows are re-scanned later, once per chunk for all
- *     such columns together, into a second "prefix" dictionary.  Codes stay
- *     in first-seen order: prefix dictionary first, then the main one.
+ *     a float appears (then its earlier values are converted in place), and
+ *     likewise date→timestamp (widened in place, backwards); bools and dates
+ *     keep their type; anything else turns the column into strings interned
+ *     in a per-chunk dictionary (tbl_dict), the code going into the slot.
+ *     The text of cells parsed before a column turned into strings is not
+ *     kept: the buffer still holds it, so those rows are re-scanned later,
+ *     once per chunk for all such columns together, into a second "prefix"
+ *     dictionary.  Codes stay in first-seen order: prefix dictionary first,
+ *     then the main one.
  *  5. Merge: each column's type is decided from its chunks' states (and,
  *     with --coerce, the count of numeric cells); chunks whose state cannot
  *     be converted in place are re-scanned (in parallel); per-chunk
  *     dictionaries are interned, in chunk order, into one dictionary per
  *     column, so codes do not depend on the thread count; then each column
- *     is compacted in place to its final width (memmove over the gaps
- *     between chunk slices, int32 codes and dates, uint8 bools), shrunk with
- *     realloc and handed to the table with tbl_adopt_column.
+ *     is moved in place over the gaps between chunk slices (memmove, or the
+ *     code remapping loop), shrunk with realloc and handed to the table with
+ *     tbl_adopt_column.
  *  6. Behind each thread the parsed part of the mapping is dropped with
  *     madvise(MADV_DONTNEED) so the file's pages do not add to peak memory;
  *     a re-scan simply faults them back in from the page cache.
@@ -54,7 +59,19 @@
  *
  * The writer formats cells with tbl_cell_text into a 1 MiB buffer, quotes
  * only where needed, and makes the file appear atomically (temp file,
- * fsync, rename).
+ * fsync, rename).  Floats with integral values are written as "3.0" and NaN
+ * as "NaN" so that a written table reads back with the same types.
+ *
+ * Trade-offs and limits, deliberately:
+ *  - Quoting does not change typing: "1" in quotes is the number 1 (as in
+ *    pandas).  Empty lines are skipped (a single-column table's null is
+ *    written as "" so it survives).  A lone CR is data, not a line end.
+ *  - A column whose type changes late costs a re-scan of its chunk's
+ *    earlier rows; a mis-guessed split costs a single-threaded re-parse.
+ *    Both only cost time: the table is the same.
+ *  - Memory is the table plus the per-chunk dictionaries and a window of
+ *    the input per thread; a .gz input is held inflated in memory.
+ *  - Caps: 64 MiB per record, 100000 fields per record (ML_ELIMIT).
  */
 #include "data/csv.h"
 
@@ -74,10 +91,11 @@
 #include <zlib.h>
 
 #define MIN_PARALLEL ((size_t)1 << 20) /* smaller inputs are parsed on one thread */
-#define RELEASE_STEP ((size_t)8 << 20) /* madvise granularity behind a parsing thread */
+#define RELEASE_STEP ((size_t)1 << 20) /* madvise granularity behind a parsing thread */
+#define MAX_CHUNKS 256                 /* whatever the thread count asked for */
 #define USEC_PER_DAY INT64_C(86400000000)
 #define STREAM_BLOCK ((size_t)1 << 20)
-#define BATCH_START 4096              /* rows a streaming batch's arrays start with */
+#define BATCH_START 4096               /* rows a streaming batch's arrays start with */
 #define DETECT_BYTES ((size_t)1 << 20) /* the streaming reader guesses the delimiter from this */
 #define SHOW_VALUE 60                  /* bytes of a bad value quoted in a message */
 
@@ -90,7 +108,7 @@ static tbl_type state_type(cstate s)
 {
     static const tbl_type t[ST_COUNT] = {TBL_F64,  TBL_I64,       TBL_F64, TBL_BOOL,
                                          TBL_DATE, TBL_TIMESTAMP, TBL_STR};
-    return t[s];
+    return (unsigned)s < ST_COUNT ? t[s] : TBL_STR;
 }
 
 static cstate type_state(tbl_type t)
@@ -117,7 +135,7 @@ typedef struct part {
     uint8_t state;         /* cstate */
     bool fixed;            /* the type is given: a mismatch is an error (or, coercing, a null) */
     bool str_float;        /* coerce, ST_STR: a numeric cell was not an int64 */
-    int64_t *slot;         /* the chunk's slice of the column's 8-byte slots */
+    void *slot;            /* the chunk's slice: 8 bytes a row reserved, state_width used */
     uint8_t *null;         /* the chunk's slice of the column's null mask */
     size_t nulls;          /* null cells, coerced ones included */
     size_t nonnull;        /* non-null cells while typing (bad ones included) */
@@ -144,19 +162,19 @@ typedef struct cerr {
 
 /* What every chunk of one read shares (read-only while chunks run). */
 typedef struct rctx {
-    const char *name;        /* the path, for messages */
-    const char *base, *end;  /* the data: after a BOM (whole file) or the stream buffer */
-    size_t line_base;        /* line number of base[0] */
+    const char *name;       /* the path, for messages */
+    const char *base, *end; /* the data: after a BOM (whole file) or the stream buffer */
+    size_t line_base;       /* line number of base[0] */
     char delim;
-    size_t nfile;            /* fields per record */
-    size_t ncols;            /* columns read */
-    const int32_t *map;      /* field → column, or -1 for a field not read; NULL: identity */
-    const size_t *field_of;  /* column → field (NULL: identity) */
-    char *const *names;      /* per column */
+    size_t nfile;           /* fields per record */
+    size_t ncols;           /* columns read */
+    const int32_t *map;     /* field → column, or -1 for a field not read; NULL: identity */
+    const size_t *field_of; /* column → field (NULL: identity) */
+    char *const *names;     /* per column */
     csv_nullset nulls;
     bool coerce, skip_bad;
-    const char *origin;      /* where fixed types come from, for messages */
-    bool release;            /* madvise(DONTNEED) what was parsed: a file mapping */
+    const char *origin; /* where fixed types come from, for messages */
+    bool release;       /* madvise(DONTNEED) what was parsed: a file mapping */
     size_t page;
 } rctx;
 
@@ -166,9 +184,9 @@ typedef struct chunk {
     const char *stop;     /* where parsing stopped: the byte after the last record */
     const char *released; /* madvise'd up to here */
     size_t row0, cap, nrows;
-    part *parts;          /* ncols */
-    csv_span *spans;      /* nfile + 1 */
-    char *esc;            /* unescaped text of the current record */
+    part *parts;     /* ncols */
+    csv_span *spans; /* nfile + 1 */
+    char *esc;       /* unescaped text of the current record */
     size_t esc_cap;
     size_t skipped;
     const char *skipped_at[SRC_REPORT_LINES];
@@ -182,16 +200,65 @@ static inline int fail(chunk *ch, int kind, const char *at)
     return -1;
 }
 
+/* Bytes a state writes per row: its final width, so a string, date or bool
+ * column never touches the pages an 8-byte value would need (ST_NONE writes
+ * nothing: its rows are zeroed when a type arrives). */
+static inline size_t state_width(cstate s)
+{
+    switch (s) {
+    case ST_NONE:
+        return 0;
+    case ST_STR:
+    case ST_DATE:
+        return 4;
+    case ST_BOOL:
+        return 1;
+    default:
+        return 8;
+    }
+}
+
+static inline int64_t *s64(const part *pt)
+{
+    return (int64_t *)pt->slot;
+}
+
+static inline int32_t *s32(const part *pt)
+{
+    return (int32_t *)pt->slot;
+}
+
+static inline uint8_t *s8(const part *pt)
+{
+    return (uint8_t *)pt->slot;
+}
+
+/* A null's value is 0, written at the state's width. */
+static inline void set_zero(part *pt, size_t row)
+{
+    switch (state_width((cstate)pt->state)) {
+    case 8:
+        s64(pt)[row] = 0;
+        break;
+    case 4:
+        s32(pt)[row] = 0;
+        break;
+    case 1:
+        s8(pt)[row] = 0;
+        break;
+    }
+}
+
 static inline void set_null(part *pt, size_t row)
 {
-    pt->slot[row] = 0;
+    set_zero(pt, row);
     pt->null[row] = 1;
     pt->nulls++;
 }
 
 static inline void store_f64(part *pt, size_t row, double v)
 {
-    memcpy(&pt->slot[row], &v, sizeof v);
+    memcpy(s64(pt) + row, &v, sizeof v);
 }
 
 static int check_utf8(chunk *ch, const csv_span *sp)
@@ -228,20 +295,29 @@ static int put_str(const rctx *rx, chunk *ch, part *pt, size_t row, const csv_sp
         return -1;
     if (rx->coerce && !pt->fixed)
         count_numeric(pt, sp);
-    pt->slot[row] = code;
+    s32(pt)[row] = code;
     return 0;
 }
 
 static void ints_to_f64(part *pt, size_t rows)
 {
     for (size_t r = 0; r < rows; r++)
-        store_f64(pt, r, (double)pt->slot[r]);
+        store_f64(pt, r, (double)s64(pt)[r]);
 }
 
+/* int32 days become int64 microseconds in place: backwards, as each wider
+ * value covers narrower ones of later rows, already converted. */
 static void dates_to_ts(part *pt, size_t rows)
 {
-    for (size_t r = 0; r < rows; r++)
-        pt->slot[r] *= USEC_PER_DAY;
+    for (size_t r = rows; r-- > 0;)
+        s64(pt)[r] = (int64_t)s32(pt)[r] * USEC_PER_DAY;
+}
+
+/* Leaves ST_NONE for s: the null rows before row get their zero values. */
+static inline void first_state(part *pt, cstate s, size_t row)
+{
+    pt->state = (uint8_t)s;
+    memset(pt->slot, 0, row * state_width(s));
 }
 
 /* The first non-null cell of a column in this chunk picks its state. */
@@ -252,22 +328,22 @@ static int first_cell(const rctx *rx, chunk *ch, part *pt, size_t row, const csv
     bool b;
     int32_t day;
     if (val_parse_i64(sp->p, sp->len, &i)) {
-        pt->state = ST_I64;
-        pt->slot[row] = i;
+        first_state(pt, ST_I64, row);
+        s64(pt)[row] = i;
     } else if (val_parse_f64(sp->p, sp->len, &d)) {
-        pt->state = ST_F64;
+        first_state(pt, ST_F64, row);
         store_f64(pt, row, d);
     } else if (val_parse_bool(sp->p, sp->len, &b)) {
-        pt->state = ST_BOOL;
-        pt->slot[row] = b;
+        first_state(pt, ST_BOOL, row);
+        s8(pt)[row] = b;
     } else if (val_parse_date(sp->p, sp->len, &day)) {
-        pt->state = ST_DATE;
-        pt->slot[row] = day;
+        first_state(pt, ST_DATE, row);
+        s32(pt)[row] = day;
     } else if (val_parse_timestamp(sp->p, sp->len, &i)) {
-        pt->state = ST_TS;
-        pt->slot[row] = i;
+        first_state(pt, ST_TS, row);
+        s64(pt)[row] = i;
     } else {
-        pt->state = ST_STR;
+        first_state(pt, ST_STR, row);
         pt->str_from = row;
         pt->nonnull_before = 0;
         return put_str(rx, ch, pt, row, sp);
@@ -280,6 +356,8 @@ static int mismatch(const rctx *rx, chunk *ch, part *pt, size_t row, const csv_s
 {
     if (pt->fixed) {
         if (rx->coerce) {
+            if (check_utf8(ch, sp))
+                return -1;
             pt->nonnull--;
             pt->bad++;
             set_null(pt, row);
@@ -307,7 +385,7 @@ static int mismatch(const rctx *rx, chunk *ch, part *pt, size_t row, const csv_s
 }
 
 static __attribute__((noinline)) int put_cell(const rctx *rx, chunk *ch, part *pt, size_t row,
-                                               const csv_span *sp)
+                                              const csv_span *sp)
 {
     const char *s = sp->p;
     size_t len = sp->len;
@@ -329,7 +407,7 @@ static __attribute__((noinline)) int put_cell(const rctx *rx, chunk *ch, part *p
         int64_t v;
         double d;
         if (val_parse_i64(s, len, &v)) {
-            pt->slot[row] = v;
+            s64(pt)[row] = v;
             return 0;
         }
         if (!pt->fixed && val_parse_f64(s, len, &d)) {
@@ -345,7 +423,7 @@ static __attribute__((noinline)) int put_cell(const rctx *rx, chunk *ch, part *p
     case ST_BOOL: {
         bool b;
         if (val_parse_bool(s, len, &b)) {
-            pt->slot[row] = b;
+            s8(pt)[row] = b;
             return 0;
         }
         break;
@@ -354,13 +432,13 @@ static __attribute__((noinline)) int put_cell(const rctx *rx, chunk *ch, part *p
         int32_t d;
         int64_t ts;
         if (val_parse_date(s, len, &d)) {
-            pt->slot[row] = d;
+            s32(pt)[row] = d;
             return 0;
         }
         if (!pt->fixed && val_parse_timestamp(s, len, &ts)) {
             dates_to_ts(pt, row);
             pt->state = ST_TS;
-            pt->slot[row] = ts;
+            s64(pt)[row] = ts;
             return 0;
         }
         break;
@@ -369,11 +447,11 @@ static __attribute__((noinline)) int put_cell(const rctx *rx, chunk *ch, part *p
         int64_t ts;
         int32_t d;
         if (val_parse_timestamp(s, len, &ts)) {
-            pt->slot[row] = ts;
+            s64(pt)[row] = ts;
             return 0;
         }
         if (val_parse_date(s, len, &d)) {
-            pt->slot[row] = d * USEC_PER_DAY;
+            s64(pt)[row] = d * USEC_PER_DAY;
             return 0;
         }
         break;
@@ -419,8 +497,7 @@ static inline bool surely_not_null(const csv_nullset *ns, const char *s, size_t 
 
 /* The common cases inline: a float, an int or a string already seen.
  * Everything else (nulls, new strings, type changes) goes to put_cell. */
-static inline int put_cell_fast(const rctx *rx, chunk *ch, part *pt, size_t row,
-                                const csv_span *sp)
+static inline int put_cell_fast(const rctx *rx, chunk *ch, part *pt, size_t row, const csv_span *sp)
 {
     if (surely_not_null(&rx->nulls, sp->p, sp->len)) {
         if (pt->state == ST_F64) {
@@ -433,14 +510,14 @@ static inline int put_cell_fast(const rctx *rx, chunk *ch, part *pt, size_t row,
         } else if (pt->state == ST_I64) {
             int64_t v;
             if (val_parse_i64(sp->p, sp->len, &v)) {
-                pt->slot[row] = v;
+                s64(pt)[row] = v;
                 pt->nonnull++;
                 return 0;
             }
         } else if (pt->state == ST_STR && pt->dict && !(rx->coerce && !pt->fixed)) {
             int32_t code = tbl_dict_find(pt->dict, sp->p, sp->len);
             if (code >= 0) {
-                pt->slot[row] = code;
+                s32(pt)[row] = code;
                 pt->nonnull++;
                 return 0;
             }
@@ -555,13 +632,14 @@ typedef struct rescan {
     int to;
 } rescan;
 
-static int rescan_cell(const rctx *rx, chunk *ch, part *pt, size_t row, const csv_span *sp,
-                       int to)
+/* Rewrites a cell at the part's (already final) state; nulls get a zero. */
+static int rescan_cell(const rctx *rx, chunk *ch, part *pt, size_t row, const csv_span *sp, int to)
 {
-    bool is_null = csv_is_null(&rx->nulls, sp->p, sp->len);
+    if (csv_is_null(&rx->nulls, sp->p, sp->len)) {
+        set_zero(pt, row);
+        return 0;
+    }
     if (to == TO_STR) {
-        if (is_null)
-            return 0;
         if (pt->null[row]) { /* a cell --coerce had nulled */
             pt->null[row] = 0;
             pt->nulls--;
@@ -571,15 +649,13 @@ static int rescan_cell(const rctx *rx, chunk *ch, part *pt, size_t row, const cs
         int32_t code = tbl_dict_intern(pt->pre, sp->p, sp->len);
         if (code < 0)
             return fail(ch, E_NOMEM, sp->raw);
-        pt->slot[row] = code;
+        s32(pt)[row] = code;
         return 0;
     }
-    if (is_null)
-        return 0;
     int64_t i;
     double d;
     if (to == TO_I64 && val_parse_i64(sp->p, sp->len, &i)) {
-        pt->slot[row] = i;
+        s64(pt)[row] = i;
     } else if (to == TO_F64 && val_parse_f64(sp->p, sp->len, &d)) {
         store_f64(pt, row, d);
     } else {
@@ -656,9 +732,10 @@ static cstate decide_type(const rctx *rx, chunk *chunks, size_t nch, size_t c)
     return has[ST_TS] ? ST_TS : ST_DATE;
 }
 
-/* Converts a chunk's column to the final state in place, or asks for a re-scan. */
-static void plan_column(part *pt, size_t nrows, cstate final, size_t col, rescan *req,
-                        size_t *nreq)
+/* Converts a chunk's column to the final state in place, or asks for a
+ * re-scan (the part takes the final state first, so the re-scan writes at
+ * its width). */
+static void plan_column(part *pt, size_t nrows, cstate final, size_t col, rescan *req, size_t *nreq)
 {
     cstate s = (cstate)pt->state;
     if (s == ST_STR && final == ST_STR) {
@@ -666,9 +743,14 @@ static void plan_column(part *pt, size_t nrows, cstate final, size_t col, rescan
             req[(*nreq)++] = (rescan){col, pt->str_from, TO_STR};
         return;
     }
-    if (s == final || s == ST_NONE)
+    if (s == ST_NONE) {
+        first_state(pt, final, nrows); /* all null: zero values at the final width */
+        return;
+    }
+    if (s == final)
         return;
     if (final == ST_STR) {
+        pt->state = ST_STR;
         pt->str_from = nrows; /* every row comes from the prefix dictionary */
         pt->bad = 0;          /* cells --coerce nulled become strings again */
         req[(*nreq)++] = (rescan){col, nrows, TO_STR};
@@ -676,16 +758,19 @@ static void plan_column(part *pt, size_t nrows, cstate final, size_t col, rescan
     }
     if (final == ST_F64 && s == ST_I64) {
         ints_to_f64(pt, nrows);
+        pt->state = ST_F64;
         return;
     }
     if (final == ST_TS && s == ST_DATE) {
         dates_to_ts(pt, nrows);
+        pt->state = ST_TS;
         return;
     }
     /* --coerce made a numeric column of a chunk that looked otherwise. */
     tbl_dict_free(pt->dict);
     pt->dict = NULL;
     pt->bad = 0;
+    pt->state = (uint8_t) final;
     req[(*nreq)++] = (rescan){col, nrows, final == ST_I64 ? TO_I64 : TO_F64};
 }
 
@@ -751,47 +836,25 @@ oom:
     return -1;
 }
 
-/* Moves one chunk's rows of a column from their 8-byte slots at src to
- * their final width at dst (dst <= src, so a forward copy is safe). */
-static void compact_rows(int64_t *slots, size_t src, size_t dst, size_t n, cstate final,
-                         const part *pt, const int32_t *map_pre, const int32_t *map_main)
+/* Moves one chunk's rows of a column from its slice (at 8 * row0 bytes) to
+ * their final place dst (dst * width <= 8 * row0, so a forward copy is
+ * safe), remapping string codes into the merged dictionary on the way. */
+static void compact_rows(char *base, const chunk *ch, size_t dst, cstate final, const part *pt,
+                         const int32_t *map_pre, const int32_t *map_main)
 {
-    switch (final) {
-    case ST_F64:
-    case ST_I64:
-    case ST_TS:
-    case ST_NONE:
-        if (src != dst)
-            memmove(slots + dst, slots + src, n * sizeof *slots);
-        break;
-    case ST_STR: {
-        int32_t *o = (int32_t *)(void *)slots;
+    size_t n = ch->nrows, w = state_width(final);
+    const char *src = base + ch->row0 * sizeof(int64_t);
+    if (final == ST_STR && (map_pre || map_main)) {
+        const int32_t *in = (const int32_t *)(const void *)src;
+        int32_t *o = (int32_t *)(void *)base + dst;
         for (size_t k = 0; k < n; k++) {
-            int64_t v = slots[src + k];
-            int32_t code = (int32_t)v;
-            if (pt->null[k])
-                code = 0;
-            else if (k < pt->str_from ? map_pre != NULL : map_main != NULL)
-                code = (k < pt->str_from ? map_pre : map_main)[v];
-            o[dst + k] = code;
+            int32_t v = in[k];
+            o[k] = pt->null[k] ? 0 : (k < pt->str_from ? map_pre : map_main)[v];
         }
-        break;
+        return;
     }
-    case ST_DATE: {
-        int32_t *o = (int32_t *)(void *)slots;
-        for (size_t k = 0; k < n; k++)
-            o[dst + k] = (int32_t)slots[src + k];
-        break;
-    }
-    case ST_BOOL: {
-        uint8_t *o = (uint8_t *)(void *)slots;
-        for (size_t k = 0; k < n; k++)
-            o[dst + k] = (uint8_t)slots[src + k];
-        break;
-    }
-    case ST_COUNT:
-        break;
-    }
+    if (src != base + dst * w)
+        memmove(base + dst * w, src, n * w);
 }
 
 typedef struct colout {
@@ -818,7 +881,7 @@ static int finish_column(chunk *chunks, size_t nch, size_t c, cstate final, int6
     for (size_t i = 0; i < nch; i++) {
         const chunk *ch = &chunks[i];
         const part *pt = &ch->parts[c];
-        compact_rows(slots, ch->row0, dst, ch->nrows, final, pt, maps ? maps[2 * i] : NULL,
+        compact_rows((char *)slots, ch, dst, final, pt, maps ? maps[2 * i] : NULL,
                      maps ? maps[2 * i + 1] : NULL);
         if (ch->row0 != dst)
             memmove(nulls + dst, nulls + ch->row0, ch->nrows);
@@ -853,7 +916,7 @@ static int finish_column(chunk *chunks, size_t nch, size_t c, cstate final, int6
 static void locate(const rctx *rx, const char *at, size_t *line, size_t *col)
 {
     *line = rx->line_base + csv_count_newlines(rx->base, at);
-    const char *nl = memrchr(rx->base, '\n', (size_t)(at - rx->base));
+    const char *nl = at > rx->base ? memrchr(rx->base, '\n', (size_t)(at - rx->base)) : NULL;
     *col = (size_t)(at - (nl ? nl + 1 : rx->base)) + 1;
 }
 
@@ -879,9 +942,8 @@ static int report_error(const rctx *rx, const cerr *e, ml_error *err)
             return ml_err(err, ML_EFORMAT, "%s:%zu:%zu: unexpected character after closing quote",
                           nm, line, col);
         case CSV_E_FIELDS:
-            return ml_err(err, ML_ELIMIT,
-                          "%s:%zu:%zu: record has more than %d fields (the limit)", nm, line, col,
-                          CSV_MAX_FIELDS);
+            return ml_err(err, ML_ELIMIT, "%s:%zu:%zu: record has more than %d fields (the limit)",
+                          nm, line, col, CSV_MAX_FIELDS);
         case CSV_E_RECORD:
             return ml_err(err, ML_ELIMIT, "%s:%zu: record longer than %s (the limit)", nm, line,
                           CSV_MAX_RECORD_TEXT);
@@ -901,8 +963,7 @@ static int report_error(const rctx *rx, const cerr *e, ml_error *err)
     case E_NOMEM:
         return ml_err(err, ML_ENOMEM, "%s:%zu: out of memory", nm, line);
     }
-    return ml_err(err, ML_EINTERNAL, "%s:%zu:%zu: internal error in the CSV reader", nm, line,
-                  col);
+    return ml_err(err, ML_EINTERNAL, "%s:%zu:%zu: internal error in the CSV reader", nm, line, col);
 }
 
 /* Appends "name: n" pieces for the columns with coerced cells, cut with "…" to fit. */
@@ -922,8 +983,8 @@ static void coerce_detail(char *out, size_t size, char *const *names, const size
             while (nl && ((unsigned char)names[c][nl] & 0xC0) == 0x80)
                 nl--;
         }
-        int n = snprintf(piece, sizeof piece, "%s%.*s%s: %zu", len ? ", " : "", (int)nl,
-                         names[c], nl < strlen(names[c]) ? "…" : "", counts[c]);
+        int n = snprintf(piece, sizeof piece, "%s%.*s%s: %zu", len ? ", " : "", (int)nl, names[c],
+                         nl < strlen(names[c]) ? "…" : "", counts[c]);
         if (n < 0)
             break;
         if (len + (size_t)n + sizeof ", …" > size) {
@@ -996,8 +1057,11 @@ static int build_names(const rctx *rx, csv_span *spans, size_t n, bool no_header
         const char *nul = memchr(s.p, '\0', s.len);
         if (bad < s.len || nul) {
             size_t line, col;
-            locate(rx, (s.flags & CSV_UNESCAPED) ? s.raw : bad < s.len ? s.p + bad : nul, &line,
-                   &col);
+            locate(rx,
+                   (s.flags & CSV_UNESCAPED) ? s.raw
+                   : bad < s.len             ? s.p + bad
+                                             : nul,
+                   &line, &col);
             rc = ml_err(err, ML_EFORMAT, "%s:%zu:%zu: %s", rx->name, line, col,
                         bad < s.len ? "invalid UTF-8" : "NUL byte in a column name");
             goto done;
@@ -1009,8 +1073,9 @@ static int build_names(const rctx *rx, csv_span *spans, size_t n, bool no_header
         if ((size_t)code < before) {
             size_t line, col;
             locate(rx, rec_start, &line, &col);
-            rc = ml_err(err, ML_EFORMAT, "%s:%zu: duplicate column name '%.*s' (columns %zu and %zu)",
-                        rx->name, line, (int)s.len, s.p, first[code] + 1, i + 1);
+            rc = ml_err(err, ML_EFORMAT,
+                        "%s:%zu: duplicate column name '%.*s' (columns %zu and %zu)", rx->name,
+                        line, (int)s.len, s.p, first[code] + 1, i + 1);
             goto done;
         }
         first[code] = i;
@@ -1189,7 +1254,7 @@ static int chunk_init(chunk *ch, const rctx *rx, const char *begin, const char *
     return 0;
 }
 
-/* Column arrays of rows 8-byte slots and null bytes (untouched pages cost nothing). */
+/* Column arrays reserving 8 bytes a row, and null masks (untouched pages cost nothing). */
 static int alloc_columns(size_t ncols, size_t rows, int64_t ***slots, uint8_t ***nullv)
 {
     *slots = calloc(ncols ? ncols : 1, sizeof **slots);
@@ -1325,8 +1390,8 @@ static const char *boundary_after(const char *a, const char *end, unsigned parit
  * chunk i's records: its newlines, plus one when it does not end with '\n'
  * (every record but a last unterminated one ends at its own newline, and a
  * record running past the chunk's end owns the chunk's last newline). */
-static int plan_chunks(const rctx *rx, const char *d0, size_t nch, int threads,
-                       const char **bounds, size_t *caps)
+static int plan_chunks(const rctx *rx, const char *d0, size_t nch, int threads, const char **bounds,
+                       size_t *caps)
 {
     const char *end = rx->end;
     size_t n = (size_t)(end - d0);
@@ -1417,6 +1482,8 @@ static int parse_chunks(wread *w, const char *d0, int threads, size_t min_parall
     rctx *rx = &w->rx;
     size_t n = (size_t)(rx->end - d0);
     size_t nch = threads < 1 || n < min_parallel ? 1 : (size_t)threads;
+    if (nch > MAX_CHUNKS)
+        nch = MAX_CHUNKS;
     if (nch > n)
         nch = n ? n : 1;
     const char **bounds = malloc((nch + 1) * sizeof *bounds);
@@ -1568,6 +1635,8 @@ static int read_data(const char *name, const char *data, size_t len, bool mapped
     if (rc)
         goto done;
     int threads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
+    if (threads > MAX_CHUNKS)
+        threads = MAX_CHUNKS;
     rc = parse_chunks(&w, d0, threads, min_parallel ? min_parallel : MIN_PARALLEL, err);
     if (rc)
         goto done;
@@ -1598,9 +1667,15 @@ static bool has_suffix(const char *s, const char *suffix)
     return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
+/* A gzip bomb must not take the machine's memory: the whole-file path holds
+ * the inflated text, so it stops at this size (the streaming reader, which
+ * holds one block at a time, has no such limit). */
+#define CSV_GZ_MAX_INFLATED ((size_t)16 << 30)
+
 /* Inflates a .gz file into one malloc'd buffer. */
 static int read_gz(const char *path, char **out, size_t *out_len, ml_error *err)
 {
+    errno = 0;
     gzFile gz = gzopen(path, "rb");
     if (!gz)
         return ml_err(err, ML_EIO, "%s: cannot open: %s", path,
@@ -1611,6 +1686,13 @@ static int read_gz(const char *path, char **out, size_t *out_len, ml_error *err)
     int rc = ML_OK;
     while (buf) {
         if (cap - len < ((size_t)1 << 20)) {
+            if (cap >= CSV_GZ_MAX_INFLATED) {
+                rc = ml_err(err, ML_ELIMIT,
+                            "%s: inflates to more than %zu GiB (the cap CSV_GZ_MAX_INFLATED); "
+                            "decompress it first",
+                            path, CSV_GZ_MAX_INFLATED >> 30);
+                break;
+            }
             char *nb = realloc(buf, cap * 2);
             if (!nb)
                 break;
@@ -1843,8 +1925,8 @@ static int stream_header(stream *s, const src_options *opts, ml_error *err)
             }
             csv_span one;
             csv_record r1;
-            csv_scan_rc sr = csv_scan_record(s->buf + s->pos, s->buf + s->len, s->eof, rx->delim,
-                                             &one, 1, &r1);
+            csv_scan_rc sr =
+                csv_scan_record(s->buf + s->pos, s->buf + s->len, s->eof, rx->delim, &one, 1, &r1);
             if (sr == CSV_MORE && s->len - s->pos <= CSV_MAX_RECORD) {
                 if ((rc = stream_fill(s, err)))
                     goto done;
@@ -1890,8 +1972,7 @@ static void stream_compact(stream *s)
 }
 
 /* Doubles a batch's column arrays (up to max_rows) and re-points the parts. */
-static int grow_batch(const rctx *rx, chunk *ch, int64_t **slots, uint8_t **nullv,
-                      size_t max_rows)
+static int grow_batch(const rctx *rx, chunk *ch, int64_t **slots, uint8_t **nullv, size_t max_rows)
 {
     size_t cap = ch->cap * 2 < max_rows ? ch->cap * 2 : max_rows;
     for (size_t c = 0; c < rx->ncols; c++) {
@@ -2001,8 +2082,8 @@ static int stream_next(void *impl, size_t max_rows, tbl_table **batch, ml_error 
         s->report.cells_coerced += cols[c].coerced;
     }
     s->typed = true;
-    coerce_detail(s->report.coerced_detail, sizeof s->report.coerced_detail, rx->names,
-                  s->coerced, rx->ncols);
+    coerce_detail(s->report.coerced_detail, sizeof s->report.coerced_detail, rx->names, s->coerced,
+                  rx->ncols);
     rc = build_table(rx, cols, batch, err);
 done:
     chunk_release(&ch, rx->ncols);

@@ -34,8 +34,8 @@ static inline const char *find_field_end(const char *p, const char *end, char de
     const __m128i vd = _mm_set1_epi8(delim), vn = _mm_set1_epi8('\n');
     while (end - p >= 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(x, vd), _mm_cmpeq_epi8(x, vn)));
+        unsigned m =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, vd), _mm_cmpeq_epi8(x, vn)));
         if (m)
             return p + __builtin_ctz(m);
         p += 16;
@@ -46,8 +46,8 @@ static inline const char *find_field_end(const char *p, const char *end, char de
     return p;
 }
 
-static inline void put_span(csv_span *spans, size_t max_spans, size_t n, const char *p,
-                            size_t len, uint32_t flags, const char *raw)
+static inline void put_span(csv_span *spans, size_t max_spans, size_t n, const char *p, size_t len,
+                            uint32_t flags, const char *raw)
 {
     if (n < max_spans)
         spans[n] = (csv_span){p, (uint32_t)len, flags, raw};

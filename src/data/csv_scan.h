@@ -28,8 +28,8 @@
 #define CSV_MAX_FIELDS 100000
 
 enum {
-    CSV_QUOTED = 1,  /* the field was quoted */
-    CSV_ESCAPED = 2, /* quoted with doubled quotes inside; p/len are the raw content */
+    CSV_QUOTED = 1,    /* the field was quoted */
+    CSV_ESCAPED = 2,   /* quoted with doubled quotes inside; p/len are the raw content */
     CSV_UNESCAPED = 4, /* csv_unescape ran: p points into the caller's scratch */
 };
 
@@ -74,12 +74,12 @@ void csv_unescape(csv_span *s, char *out);
 /* ---- null tokens ------------------------------------------------------ */
 
 typedef struct csv_nullset {
-    uint64_t lenmask;  /* bit n: some token has length n (n < 64) */
-    bool long_tokens;  /* some token is 64 bytes or longer */
+    uint64_t lenmask; /* bit n: some token has length n (n < 64) */
+    bool long_tokens; /* some token is 64 bytes or longer */
     size_t count;
-    const char **tok;  /* into text */
+    const char **tok; /* into text */
     uint32_t *len;
-    char *text;        /* owned copy of the option string */
+    char *text; /* owned copy of the option string */
 } csv_nullset;
 
 /* Parses a comma-separated token list (NULL: the defaults).  0, or -1 on

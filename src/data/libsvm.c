@@ -398,7 +398,7 @@ static int build_table(const char *path, const svm_csr *c, const svm_schema_map 
         goto done;
     }
     for (size_t i = 0; i < ncols; i++) {
-        columns[i] = calloc(c->nrows, sizeof(double));
+        columns[i] = calloc(c->nrows ? c->nrows : 1, sizeof(double)); /* nrows > 0 here */
         if (!columns[i]) {
             rc = ml_err(err, ML_ENOMEM, "%s: out of memory for a table of %zu rows × %zu columns",
                         path, c->nrows, ncols);

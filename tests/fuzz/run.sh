@@ -40,7 +40,7 @@ for bin in "$build"/fuzz_*; do
     ls "$work/$name/artifacts/" >&2
     status=1
   else
-    grep -E "stat::number_of_executed_runs|stat::peak_rss_mb" "$work/$name/log"
+    grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb" "$work/$name/log"
     echo "ok fuzz_$name"
   fi
 done

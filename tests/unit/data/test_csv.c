@@ -27,6 +27,23 @@ static void assert_reports_equal(const src_report *a, const src_report *b)
     assert_string_equal(a->coerced_detail, b->coerced_detail);
 }
 
+/* The table contract: a null cell's value is 0. */
+static void assert_nulls_are_zero(const tbl_table *t)
+{
+    for (size_t c = 0; t && c < tbl_ncols(t); c++) {
+        const tbl_column *col = tbl_col(t, c);
+        size_t w = tbl_type_width(col->type);
+        for (size_t r = 0; col->nulls && r < tbl_nrows(t); r++) {
+            if (!col->nulls[r])
+                continue;
+            const unsigned char *v = (const unsigned char *)col->data.raw + r * w;
+            for (size_t k = 0; k < w; k++)
+                if (v[k])
+                    fail_msg("column '%s' row %zu: a null with a non-zero value", col->name, r + 1);
+        }
+    }
+}
+
 /* Reads text with 1 thread and with 4 (split even when tiny); both must agree.
  * Returns the status; *out and *err from the one-thread read. */
 static int read_both_n(const char *text, size_t len, const src_options *opts, tbl_table **out,
@@ -50,6 +67,8 @@ static int read_both_n(const char *text, size_t len, const src_options *opts, tb
             fail_msg("1 vs 4 threads: %s", why);
         assert_reports_equal(&r1, &r4);
     }
+    assert_nulls_are_zero(t1);
+    assert_nulls_are_zero(t4);
     tbl_free(t4);
     if (out)
         *out = t1;
@@ -311,8 +330,8 @@ static void infers_each_type(void **state)
 static void mixed_kinds_become_strings(void **state)
 {
     (void)state;
-    tbl_table *t = read_ok("a,b,c,d\n1,true,2024-01-01,x\ntrue,2024-01-01,1,\" padded \"\n", NULL,
-                           NULL);
+    tbl_table *t =
+        read_ok("a,b,c,d\n1,true,2024-01-01,x\ntrue,2024-01-01,1,\" padded \"\n", NULL, NULL);
     assert_int_equal(type_of(t, "a"), TBL_STR);
     assert_int_equal(type_of(t, "b"), TBL_STR);
     assert_int_equal(type_of(t, "c"), TBL_STR);
@@ -769,9 +788,8 @@ static void writer_is_atomic(void **state)
 
 /* ---- streaming ----------------------------------------------------------- */
 
-static tbl_table *stream_all(const char *path, const src_options *o, size_t block,
-                             size_t batch, size_t *nbatches, src_report *rep, ml_error *err,
-                             int *rc_out)
+static tbl_table *stream_all(const char *path, const src_options *o, size_t block, size_t batch,
+                             size_t *nbatches, src_report *rep, ml_error *err, int *rc_out)
 {
     const src_reader_ops *ops;
     void *impl;
@@ -791,6 +809,7 @@ static tbl_table *stream_all(const char *path, const src_options *o, size_t bloc
             break;
         assert_true(tbl_nrows(b) <= batch);
         assert_true(tbl_nrows(b) > 0);
+        assert_nulls_are_zero(b);
         assert_int_equal(tbl_append(all, b, err), ML_OK);
         tbl_free(b);
         n++;
@@ -859,7 +878,8 @@ static void streaming_types_come_from_the_first_batch(void **state)
     /* Batch 1 fixes a as int: 3.5 does not fit. */
     tbl_table *t = stream_all(path, NULL, 0, 2, NULL, NULL, &err, &rc);
     assert_null(t);
-    assert_error(rc, err, ML_EFORMAT, ":4:1: column 'a' is int (from the first rows) but found '3.5'");
+    assert_error(rc, err, ML_EFORMAT,
+                 ":4:1: column 'a' is int (from the first rows) but found '3.5'");
     /* One batch sees everything: a becomes a string column. */
     t = stream_all(path, NULL, 0, 100, NULL, NULL, &err, &rc);
     assert_int_equal(rc, ML_OK);
@@ -913,9 +933,11 @@ static void streaming_with_a_schema(void **state)
     assert_int_equal(tbl_add_column(schema, "extra", TBL_I64, &err), ML_OK);
     o.schema = schema;
     t = stream_all(path, &o, 0, 10, NULL, NULL, &err, &rc);
-    assert_error(rc, err, ML_EFORMAT, ":2:1: column 'extra' is int (from the schema) but found 'q'");
+    assert_error(rc, err, ML_EFORMAT,
+                 ":2:1: column 'extra' is int (from the schema) but found 'q'");
     rc = csv_read_table(path, &o, &t, NULL, &err);
-    assert_error(rc, err, ML_EFORMAT, ":2:1: column 'extra' is int (from the schema) but found 'q'");
+    assert_error(rc, err, ML_EFORMAT,
+                 ":2:1: column 'extra' is int (from the schema) but found 'q'");
     tbl_free(schema);
     unlink(path);
 }
@@ -970,13 +992,14 @@ static char *generated(size_t rows, bool literal_quotes, size_t *len)
     for (size_t r = 0; r < rows; r++) {
         bool tail = r > rows * 9 / 10;
         n += (size_t)sprintf(t + n, "%zu,", r);
-        n += r % 11 == 0 ? (size_t)sprintf(t + n, ",") : (size_t)sprintf(t + n, "%zu.%zu,", r, r % 7);
+        n += r % 11 == 0 ? (size_t)sprintf(t + n, ",")
+                         : (size_t)sprintf(t + n, "%zu.%zu,", r, r % 7);
         n += (size_t)sprintf(t + n, r == rows - 1 ? "%zu.5," : "%zu,", r % 1000);
         n += (size_t)sprintf(t + n, r == rows - 2 ? "oops," : "%zu,", r % 100);
         n += (size_t)sprintf(t + n, "\"c%zu\",", r % 13);
         n += (size_t)sprintf(t + n, "%s,", r % 3 == 0 ? "NA" : r % 2 ? "true" : "False");
-        n += (size_t)sprintf(t + n, tail ? "2024-02-%02zuT10:11:12," : "2024-01-%02zu,",
-                             r % 28 + 1);
+        n +=
+            (size_t)sprintf(t + n, tail ? "2024-02-%02zuT10:11:12," : "2024-01-%02zu,", r % 28 + 1);
         if (r % 17 == 0)
             n += (size_t)sprintf(t + n, "\"multi\nline, \"\"quoted\"\" %zu\",", r);
         else if (literal_quotes && r % 19 == 0)
@@ -1013,6 +1036,8 @@ static void thread_count_does_not_matter(void **state)
         if (a->type == TBL_STR)
             assert_memory_equal(a->data.code, b->data.code, tbl_nrows(t1) * sizeof(int32_t));
     }
+    assert_nulls_are_zero(t1);
+    assert_nulls_are_zero(t4);
     assert_int_equal(tbl_nrows(t1), 60000);
     assert_int_equal(type_of(t1, "id"), TBL_I64);
     assert_int_equal(type_of(t1, "f"), TBL_F64);
@@ -1083,7 +1108,7 @@ static void scanner_asks_for_more(void **state)
     assert_memory_equal(s[1].p, "b\"c", 3);
     assert_int_equal(s[2].len, 1);
     assert_int_equal(csv_utf8_check("a\xe2\x82\xac\xf0\x9f\x98\x80z", 9), 9);
-    assert_int_equal(csv_utf8_check("ab\xc0\x80", 4), 2);   /* overlong */
+    assert_int_equal(csv_utf8_check("ab\xc0\x80", 4), 2);       /* overlong */
     assert_int_equal(csv_utf8_check("\xf4\x90\x80\x80", 4), 0); /* beyond U+10FFFF */
     static const char nl[] = "\n\n\nabcdefghijklmnopqrstuvwxyz\n0123456789\"";
     size_t lines, quotes;

@@ -729,6 +729,97 @@ static void row_order_does_not_matter(void **state)
     free(r);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* numpy's 'linear' quantile, written independently of profile.c. */
+static double ref_quantile(const double *x, size_t n, double q)
+{
+    double h = (double)(n - 1) * q;
+    if (h >= (double)(n - 1))
+        return x[n - 1];
+    double lo = floor(h), g = h - lo;
+    size_t i = (size_t)lo;
+    double d = x[i + 1] - x[i];
+    return g >= 0.5 ? x[i + 1] - d * (1 - g) : x[i] + d * g;
+}
+
+/* The radix sort behind min, max, distinct and the quantiles, against qsort
+ * on distributions that stress its digit choice: clusters far apart, values
+ * differing only in their last bits, both signs with ±0 and ±infinity,
+ * heavy duplicates, already sorted and reversed input, tiny columns. */
+static void sorts_awkward_distributions(void **state)
+{
+    (void)state;
+    enum { KINDS = 8 };
+    const size_t sizes[KINDS] = {70000, 50000, 40000, 60000, 3, 33, 100000, 100000};
+    ml_rng rng;
+    ml_rng_seed(&rng, 42);
+    for (int kind = 0; kind < KINDS; kind++) {
+        size_t n = sizes[kind];
+        double *v = malloc(n * sizeof *v), *ref = malloc(n * sizeof *ref);
+        for (size_t i = 0; i < n; i++) {
+            double u = ml_rng_uniform(&rng);
+            switch (kind) {
+            case 0: /* three clusters, one of them huge */
+                v[i] = i % 3 == 0 ? 1e300 * u : i % 3 == 1 ? -5 + u * 1e-9 : 1e-300 * u;
+                break;
+            case 1: /* only the lowest mantissa bits differ */
+                v[i] = 1.0 + (double)ml_rng_below(&rng, 64) * 0x1p-52;
+                break;
+            case 2: /* signs, zeros and infinities */
+                v[i] = i % 7 == 0    ? -0.0
+                       : i % 7 == 1  ? 0.0
+                       : i % 11 == 0 ? (i % 2 ? INFINITY : -INFINITY)
+                                     : (u - 0.5) * 1e6;
+                break;
+            case 3: /* heavy duplicates */
+                v[i] = (double)ml_rng_below(&rng, 5) - 2;
+                break;
+            case 6: /* already sorted */
+                v[i] = (double)i * 0.25;
+                break;
+            case 7: /* reversed */
+                v[i] = -(double)i * 3;
+                break;
+            default:
+                v[i] = ml_rng_normal(&rng);
+                break;
+            }
+        }
+        for (size_t i = 0; i < n; i++)
+            ref[i] = v[i] == 0 ? 0.0 : v[i]; /* the profile folds -0 into +0 */
+        qsort(ref, n, sizeof *ref, cmp_double);
+        uint64_t distinct = 1;
+        for (size_t i = 1; i < n; i++)
+            distinct += ref[i] != ref[i - 1];
+        tbl_table *t = f64_table(v, NULL, n);
+        prof_profile *p = compute(t);
+        const prof_column *c = &p->cols[0];
+        char what[64];
+        snprintf(what, sizeof what, "kind %d min", kind);
+        assert_close(c->min, ref[0], what);
+        snprintf(what, sizeof what, "kind %d max", kind);
+        assert_close(c->max, ref[n - 1], what);
+        assert_int_equal(c->distinct, distinct);
+        assert_false(c->distinct_estimated);
+        for (int q = 0; q < PROF_QUANTILE_COUNT; q++) {
+            double want = ref_quantile(ref, n, prof_quantile_levels[q]);
+            if (memcmp(&want, &c->quantiles[q], sizeof want) != 0 &&
+                !(isnan(want) && isnan(c->quantiles[q])))
+                fail_msg("kind %d p%g: got %.17g, want %.17g", kind, prof_quantile_levels[q] * 100,
+                         c->quantiles[q], want);
+        }
+        prof_free(p);
+        tbl_free(t);
+        free(v);
+        free(ref);
+    }
+}
+
 /* ---- JSON ------------------------------------------------------------------------- */
 
 static prof_profile *sample_profile(void)
@@ -1214,6 +1305,7 @@ int main(void)
         cmocka_unit_test(distinct_switches_to_hyperloglog),
         cmocka_unit_test(sampled_quantiles_keep_exact_stats),
         cmocka_unit_test(row_order_does_not_matter),
+        cmocka_unit_test(sorts_awkward_distributions),
         cmocka_unit_test(json_round_trip),
         cmocka_unit_test(json_errors_name_the_field),
         cmocka_unit_test(binary_round_trip),
