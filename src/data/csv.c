@@ -967,35 +967,6 @@ static int report_error(const rctx *rx, const cerr *e, ml_error *err)
 }
 
 /* Appends "name: n" pieces for the columns with coerced cells, cut with "…" to fit. */
-static void coerce_detail(char *out, size_t size, char *const *names, const size_t *counts,
-                          size_t ncols)
-{
-    size_t len = 0;
-    out[0] = '\0';
-    for (size_t c = 0; c < ncols; c++) {
-        if (!counts[c])
-            continue;
-        char piece[160];
-        /* Long names are cut at a UTF-8 boundary. */
-        size_t nl = strlen(names[c]);
-        if (nl > 64) {
-            nl = 64;
-            while (nl && ((unsigned char)names[c][nl] & 0xC0) == 0x80)
-                nl--;
-        }
-        int n = snprintf(piece, sizeof piece, "%s%.*s%s: %zu", len ? ", " : "", (int)nl, names[c],
-                         nl < strlen(names[c]) ? "…" : "", counts[c]);
-        if (n < 0)
-            break;
-        if (len + (size_t)n + sizeof ", …" > size) {
-            snprintf(out + len, size - len, "%s…", len ? ", " : "");
-            return;
-        }
-        memcpy(out + len, piece, (size_t)n + 1);
-        len += (size_t)n;
-    }
-}
-
 /* ---- header ------------------------------------------------------------- */
 
 /* Reads the whole record at p, growing *spans until every field fits.
@@ -1556,16 +1527,11 @@ static void fill_report(const rctx *rx, const chunk *chunks, size_t nch, const c
             report->skipped_lines[k++] = line;
         }
     }
-    size_t *counts = calloc(rx->ncols ? rx->ncols : 1, sizeof *counts);
+    report->coerced_detail[0] = '\0';
     for (size_t c = 0; c < rx->ncols; c++) {
         report->cells_coerced += cols[c].coerced;
-        if (counts)
-            counts[c] = cols[c].coerced;
+        src_report_note_coerced(report, rx->names[c], cols[c].coerced);
     }
-    if (counts)
-        coerce_detail(report->coerced_detail, sizeof report->coerced_detail, rx->names, counts,
-                      rx->ncols);
-    free(counts);
 }
 
 /* Header, names and the columns to read; *d0 is where the data starts. */
@@ -2082,8 +2048,9 @@ static int stream_next(void *impl, size_t max_rows, tbl_table **batch, ml_error 
         s->report.cells_coerced += cols[c].coerced;
     }
     s->typed = true;
-    coerce_detail(s->report.coerced_detail, sizeof s->report.coerced_detail, rx->names, s->coerced,
-                  rx->ncols);
+    s->report.coerced_detail[0] = '\0';
+    for (size_t c = 0; c < rx->ncols; c++)
+        src_report_note_coerced(&s->report, rx->names[c], s->coerced[c]);
     rc = build_table(rx, cols, batch, err);
 done:
     chunk_release(&ch, rx->ncols);

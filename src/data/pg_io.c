@@ -562,18 +562,9 @@ static int pg_new_table(const pg_reader *r, tbl_table **out, ml_error *err)
 
 static void pg_report_update(pg_reader *r)
 {
-    char *d = r->report.coerced_detail;
-    size_t size = sizeof r->report.coerced_detail, off = 0;
-    d[0] = '\0';
-    for (int c = 0; c < r->ncols && off < size; c++) {
-        if (!r->cols[c].coerced)
-            continue;
-        int n = snprintf(d + off, size - off, "%s%s: %zu", off ? ", " : "", r->cols[c].name,
-                         r->cols[c].coerced);
-        if (n < 0)
-            break;
-        off += (size_t)n;
-    }
+    r->report.coerced_detail[0] = '\0';
+    for (int c = 0; c < r->ncols; c++)
+        src_report_note_coerced(&r->report, r->cols[c].name, r->cols[c].coerced);
 }
 
 static int pg_next_batch(void *impl, size_t max_rows, tbl_table **batch, ml_error *err)

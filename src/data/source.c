@@ -73,6 +73,30 @@ void src_display_uri(const char *uri, char *buf, size_t size)
     snprintf(buf, size, "%.*s:***%s", (int)(colon - uri), uri, at);
 }
 
+void src_report_note_coerced(src_report *report, const char *column, size_t cells)
+{
+    char *out = report->coerced_detail;
+    size_t size = sizeof report->coerced_detail, len = strnlen(out, size);
+    if (!cells || (len >= 3 && strcmp(out + len - 3, "…") == 0))
+        return;
+    size_t nl = strlen(column);
+    if (nl > 64) {
+        nl = 64;
+        while (nl && ((unsigned char)column[nl] & 0xC0) == 0x80)
+            nl--;
+    }
+    char piece[160];
+    int n = snprintf(piece, sizeof piece, "%s%.*s%s: %zu", len ? ", " : "", (int)nl, column,
+                     nl < strlen(column) ? "…" : "", cells);
+    if (n < 0)
+        return;
+    if (len + (size_t)n + sizeof ", …" > size) {
+        snprintf(out + len, size - len, "%s…", len ? ", " : "");
+        return;
+    }
+    memcpy(out + len, piece, (size_t)n + 1);
+}
+
 static const src_options default_options;
 
 struct src_reader {

@@ -56,6 +56,11 @@ typedef struct src_report {
     char coerced_detail[512];                 /* "col: n, col2: m" */
 } src_report;
 
+/* Appends "column: cells" to report->coerced_detail (", "-separated; long
+ * names cut at a UTF-8 boundary; "…" once the buffer is full).  Counting
+ * cells_coerced is the caller's job. */
+void src_report_note_coerced(src_report *report, const char *column, size_t cells);
+
 /* Default null tokens: empty and whitespace-only cells are always null. */
 #define SRC_DEFAULT_NULLS "NA,N/A,NaN,null,NULL"
 

@@ -397,18 +397,9 @@ static int sq_build_staged(sq_reader *r, size_t nrows, tbl_table **out, ml_error
 
 static void sq_report_update(sq_reader *r)
 {
-    char *d = r->report.coerced_detail;
-    size_t size = sizeof r->report.coerced_detail, off = 0;
-    d[0] = '\0';
-    for (int c = 0; c < r->ncols && off < size; c++) {
-        if (!r->cols[c].coerced)
-            continue;
-        int n = snprintf(d + off, size - off, "%s%s: %zu", off ? ", " : "", r->cols[c].name,
-                         r->cols[c].coerced);
-        if (n < 0)
-            break;
-        off += (size_t)n;
-    }
+    r->report.coerced_detail[0] = '\0';
+    for (int c = 0; c < r->ncols; c++)
+        src_report_note_coerced(&r->report, r->cols[c].name, r->cols[c].coerced);
 }
 
 static int sq_next_batch(void *impl, size_t max_rows, tbl_table **batch, ml_error *err)
