@@ -36,8 +36,8 @@ extern const char cmd_demo_usage[];
     "  --table T            database sources: read this table\n"                                   \
     "  --query Q            database sources: read the rows of this SELECT\n"                      \
     "  --no-header          the first line is data; columns are named c0..cN\n"                    \
-    "  --delimiter C        field delimiter (default: detected among , TAB ; |); 'tab' for TAB\n" \
-    "  --null-values LIST   comma-separated null tokens (default: NA,N/A,NaN,null,NULL;\n"          \
+    "  --delimiter C        field delimiter (default: detected among , TAB ; |); 'tab' for TAB\n"  \
+    "  --null-values LIST   comma-separated null tokens (default: NA,N/A,NaN,null,NULL;\n"         \
     "                       empty and blank cells are always null)\n"                              \
     "  --bad-rows error|skip  a ragged row stops the read (default) or is skipped and counted\n"   \
     "  --coerce             keep mostly-numeric columns numeric; bad cells become null\n"          \
@@ -51,7 +51,8 @@ int cli_reader_option(int argc, char **argv, int *i, src_options *opts);
 /* Prints "mloop: <message>" and returns the exit code for err's status. */
 int cli_fail(const ml_error *err);
 /* Prints "mloop: <formatted>" plus a hint to run --help; returns 2. */
-int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* True for -h/--help. */
 bool cli_is_help(const char *arg);

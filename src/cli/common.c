@@ -48,8 +48,7 @@ static int parse_delimiter(const char *v, char *out)
         return 0;
     }
     if (strlen(v) != 1 || v[0] == '"' || v[0] == '\n' || v[0] == '\r') {
-        fprintf(stderr,
-                "mloop: --delimiter: expected one character (or 'tab'), got '%s'\n", v);
+        fprintf(stderr, "mloop: --delimiter: expected one character (or 'tab'), got '%s'\n", v);
         return -1;
     }
     *out = v[0];
@@ -97,8 +96,7 @@ int cli_reader_option(int argc, char **argv, int *i, src_options *opts)
         errno = 0;
         long n = strtol(v, &end, 10);
         if (errno || *end || n < 0 || n > 1024) {
-            fprintf(stderr, "mloop: --threads: expected a number from 0 to 1024, got '%s'\n",
-                    v);
+            fprintf(stderr, "mloop: --threads: expected a number from 0 to 1024, got '%s'\n", v);
             return -1;
         }
         opts->threads = (int)n;
@@ -114,8 +112,8 @@ void cli_print_read_report(const char *uri, const src_report *report)
     if (report->rows_skipped) {
         fprintf(stderr, "mloop: %s: skipped %zu bad row%s (line%s", uri, report->rows_skipped,
                 report->rows_skipped == 1 ? "" : "s", report->rows_skipped == 1 ? "" : "s");
-        size_t shown = report->rows_skipped < SRC_REPORT_LINES ? report->rows_skipped
-                                                               : SRC_REPORT_LINES;
+        size_t shown =
+            report->rows_skipped < SRC_REPORT_LINES ? report->rows_skipped : SRC_REPORT_LINES;
         for (size_t k = 0; k < shown; k++)
             fprintf(stderr, "%s%zu", k ? ", " : " ", report->skipped_lines[k]);
         fprintf(stderr, "%s)\n", report->rows_skipped > shown ? ", …" : "");

@@ -25,8 +25,7 @@ const char cmd_data_usage[] =
     "\n"
     "SRC/DST: file.csv, file.tsv, file.csv.gz, file.svm (LIBSVM), sqlite:PATH,\n"
     "         postgresql://USER@HOST:PORT/DB (any libpq URI)\n"
-    "\n" CLI_READER_OPTIONS_HELP
-    "\n"
+    "\n" CLI_READER_OPTIONS_HELP "\n"
     "  --json               machine-readable output (profile)\n";
 
 static int data_profile(int argc, char **argv)
@@ -110,9 +109,8 @@ static int data_copy(int argc, char **argv)
             sink.table = argv[++i];
         } else if (strcmp(argv[i], "--if-exists") == 0 && i + 1 < argc) {
             if (parse_if_exists(argv[++i], &sink.if_exists) != 0)
-                return cli_usage_error("data",
-                                       "--if-exists: expected fail, replace or append, got '%s'",
-                                       argv[i]);
+                return cli_usage_error(
+                    "data", "--if-exists: expected fail, replace or append, got '%s'", argv[i]);
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage_error("data", "data copy: unknown option or missing value '%s'",
                                    argv[i]);
@@ -139,8 +137,8 @@ static int data_copy(int argc, char **argv)
     if (!rc) {
         char shown[512];
         src_display_uri(dst, shown, sizeof shown);
-        fprintf(stderr, "mloop: copied %zu rows × %zu columns to %s\n", tbl_nrows(t),
-                tbl_ncols(t), shown);
+        fprintf(stderr, "mloop: copied %zu rows × %zu columns to %s\n", tbl_nrows(t), tbl_ncols(t),
+                shown);
     }
     tbl_free(t);
     return rc ? cli_fail(&err) : CLI_EXIT_OK;

@@ -157,8 +157,8 @@ void src_close(src_reader *r)
     free(r);
 }
 
-int src_read_table(const char *uri, const src_options *opts, tbl_table **out,
-                   src_report *report, ml_error *err)
+int src_read_table(const char *uri, const src_options *opts, tbl_table **out, src_report *report,
+                   ml_error *err)
 {
     src_kind kind;
     const char *loc;
@@ -215,8 +215,8 @@ struct sink_writer {
 
 static const sink_options default_sink_options;
 
-int sink_open(const char *uri, const sink_options *opts, const tbl_table *schema,
-              sink_writer **out, ml_error *err)
+int sink_open(const char *uri, const sink_options *opts, const tbl_table *schema, sink_writer **out,
+              ml_error *err)
 {
     src_kind kind;
     const char *loc;
@@ -239,9 +239,9 @@ int sink_open(const char *uri, const sink_options *opts, const tbl_table *schema
         rc = pg_sink_open(loc, opts, schema, &w->ops, &w->impl, err);
         break;
     case SRC_LIBSVM:
-        rc = ml_err(err, ML_EUNSUPPORTED,
-                    "%s: cannot write LIBSVM files; write .csv, sqlite:PATH or postgresql://…",
-                    uri);
+        rc =
+            ml_err(err, ML_EUNSUPPORTED,
+                   "%s: cannot write LIBSVM files; write .csv, sqlite:PATH or postgresql://…", uri);
         break;
     }
     if (rc) {
@@ -272,8 +272,7 @@ void sink_abort(sink_writer *w)
     free(w);
 }
 
-int sink_write_table(const char *uri, const sink_options *opts, const tbl_table *t,
-                     ml_error *err)
+int sink_write_table(const char *uri, const sink_options *opts, const tbl_table *t, ml_error *err)
 {
     sink_writer *w;
     int rc = sink_open(uri, opts, t, &w, err);

@@ -50,10 +50,10 @@ typedef struct src_options {
 /* What a read did besides returning rows. */
 #define SRC_REPORT_LINES 5
 typedef struct src_report {
-    size_t rows_skipped;                      /* --bad-rows skip */
-    size_t skipped_lines[SRC_REPORT_LINES];   /* first few, 1-based file lines */
-    size_t cells_coerced;                     /* --coerce: cells turned into nulls */
-    char coerced_detail[512];                 /* "col: n, col2: m" */
+    size_t rows_skipped;                    /* --bad-rows skip */
+    size_t skipped_lines[SRC_REPORT_LINES]; /* first few, 1-based file lines */
+    size_t cells_coerced;                   /* --coerce: cells turned into nulls */
+    char coerced_detail[512];               /* "col: n, col2: m" */
 } src_report;
 
 /* Appends "column: cells" to report->coerced_detail (", "-separated; long
@@ -71,8 +71,8 @@ int src_parse_uri(const char *uri, src_kind *kind, const char **location, ml_err
 /* The URI as it may be shown to a person: a password is replaced by "***". */
 void src_display_uri(const char *uri, char *buf, size_t size);
 
-int src_read_table(const char *uri, const src_options *opts, tbl_table **out,
-                   src_report *report, ml_error *err);
+int src_read_table(const char *uri, const src_options *opts, tbl_table **out, src_report *report,
+                   ml_error *err);
 
 typedef struct src_reader src_reader;
 int src_open(const char *uri, const src_options *opts, src_reader **out, ml_error *err);
@@ -98,23 +98,22 @@ typedef enum sink_if_exists {
 } sink_if_exists;
 
 typedef struct sink_options {
-    const char *table;       /* database sinks: the table to create */
+    const char *table; /* database sinks: the table to create */
     sink_if_exists if_exists;
-    char delimiter;          /* CSV: 0 picks ',' (or '\t' for .tsv) */
+    char delimiter; /* CSV: 0 picks ',' (or '\t' for .tsv) */
 } sink_options;
 
 typedef struct sink_writer sink_writer;
 /* Opens a writer for tables shaped like schema (its rows are not written). */
-int sink_open(const char *uri, const sink_options *opts, const tbl_table *schema,
-              sink_writer **out, ml_error *err);
+int sink_open(const char *uri, const sink_options *opts, const tbl_table *schema, sink_writer **out,
+              ml_error *err);
 int sink_write(sink_writer *w, const tbl_table *batch, ml_error *err);
 /* Makes everything written visible at once, then frees the writer. */
 int sink_commit(sink_writer *w, ml_error *err);
 /* Discards everything written, then frees the writer. */
 void sink_abort(sink_writer *w);
 
-int sink_write_table(const char *uri, const sink_options *opts, const tbl_table *t,
-                     ml_error *err);
+int sink_write_table(const char *uri, const sink_options *opts, const tbl_table *t, ml_error *err);
 
 typedef struct sink_writer_ops {
     int (*write)(void *impl, const tbl_table *batch, ml_error *err);

@@ -34,10 +34,18 @@ static const struct {
     const char *name;
     tbl_type type;
 } columns[COL_COUNT] = {
-    {"customer_id", TBL_STR},  {"signup_date", TBL_DATE},    {"age", TBL_I64},
-    {"plan", TBL_STR},         {"region", TBL_STR},          {"tenure_months", TBL_I64},
-    {"monthly_charges", TBL_F64}, {"total_charges", TBL_F64}, {"support_calls", TBL_I64},
-    {"has_partner", TBL_BOOL}, {"last_login", TBL_TIMESTAMP}, {"churned", TBL_STR},
+    {"customer_id", TBL_STR},
+    {"signup_date", TBL_DATE},
+    {"age", TBL_I64},
+    {"plan", TBL_STR},
+    {"region", TBL_STR},
+    {"tenure_months", TBL_I64},
+    {"monthly_charges", TBL_F64},
+    {"total_charges", TBL_F64},
+    {"support_calls", TBL_I64},
+    {"has_partner", TBL_BOOL},
+    {"last_login", TBL_TIMESTAMP},
+    {"churned", TBL_STR},
 };
 
 static const char *plans[] = {"basic", "standard", "premium", "enterprise"};
@@ -101,15 +109,16 @@ static int fill_row(tbl_table *t, ml_rng *r, size_t row, ml_error *err)
     else if (ml_rng_uniform(r) < 0.01)
         rc = rc ? rc : tbl_set_null(t, COL_TOTAL, row, err);
     else
-        tbl_set_f64(t, COL_TOTAL, row, round(monthly * (double)tenure * (0.95 + 0.1 * ml_rng_uniform(r)) * 100) / 100);
+        tbl_set_f64(t, COL_TOTAL, row,
+                    round(monthly * (double)tenure * (0.95 + 0.1 * ml_rng_uniform(r)) * 100) / 100);
 
     int calls = poisson(r, 1.2 + (plan == 0 ? 0.8 : 0));
     tbl_set_i64(t, COL_CALLS, row, calls);
     bool partner = ml_rng_uniform(r) < 0.45;
     tbl_set_bool(t, COL_PARTNER, row, partner);
     int64_t login_days = (int64_t)(ml_rng_uniform(r) * ml_rng_uniform(r) * 120);
-    int64_t login = (snapshot - login_days) * 86400 * 1000000LL -
-                    (int64_t)ml_rng_below(r, 86400) * 1000000LL;
+    int64_t login =
+        (snapshot - login_days) * 86400 * 1000000LL - (int64_t)ml_rng_below(r, 86400) * 1000000LL;
     tbl_set_timestamp(t, COL_LOGIN, row, login);
 
     double z = -1.2 - 0.035 * (double)tenure + plan_churn[plan] + 0.45 * calls +

@@ -164,7 +164,7 @@ struct tbl_table {
 
 const char *tbl_type_name(tbl_type type)
 {
-    static const char *names[TBL_TYPE_COUNT] = {"float", "int",  "bool",
+    static const char *names[TBL_TYPE_COUNT] = {"float",  "int",  "bool",
                                                 "string", "date", "timestamp"};
     return (unsigned)type < TBL_TYPE_COUNT ? names[type] : "unknown";
 }
@@ -346,8 +346,8 @@ static int grow_rows(tbl_table *t, size_t need, ml_error *err)
         size_t w = tbl_type_width(c->type);
         void *d = realloc(c->data.raw, cap * w);
         if (!d)
-            return ml_err(err, ML_ENOMEM, "out of memory growing column '%s' to %zu rows",
-                          c->name, cap);
+            return ml_err(err, ML_ENOMEM, "out of memory growing column '%s' to %zu rows", c->name,
+                          cap);
         c->data.raw = d;
         if (c->nulls) {
             uint8_t *n = realloc(c->nulls, cap);
@@ -506,8 +506,8 @@ static int append_rows(tbl_table *dst, const tbl_table *src, size_t begin, size_
             if (strcmp(dst->cols[i].name, src->cols[i].name) != 0 ||
                 dst->cols[i].type != src->cols[i].type)
                 return ml_err(err, ML_EINVAL,
-                              "cannot append: column %zu is '%s' (%s) here, '%s' (%s) there",
-                              i + 1, dst->cols[i].name, tbl_type_name(dst->cols[i].type),
+                              "cannot append: column %zu is '%s' (%s) here, '%s' (%s) there", i + 1,
+                              dst->cols[i].name, tbl_type_name(dst->cols[i].type),
                               src->cols[i].name, tbl_type_name(src->cols[i].type));
         }
     }

@@ -69,9 +69,9 @@ typedef struct tbl_column {
         int32_t *date;
         int64_t *ts;
     } data;
-    uint8_t *nulls;    /* NULL when no null; else 1 byte per row, 1 = null */
+    uint8_t *nulls; /* NULL when no null; else 1 byte per row, 1 = null */
     size_t null_count;
-    tbl_dict *dict;    /* TBL_STR only */
+    tbl_dict *dict; /* TBL_STR only */
 } tbl_column;
 
 typedef struct tbl_table tbl_table;

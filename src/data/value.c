@@ -125,9 +125,9 @@ bool val_parse_f64(const char *s, size_t len, double *out)
         i = 1;
     }
     uint64_t mant = 0;
-    int sig = 0;       /* significant digits kept in mant */
-    int dropped = 0;   /* integer digits beyond 19 (scale up) */
-    int frac = 0;      /* fraction digits kept (scale down) */
+    int sig = 0;     /* significant digits kept in mant */
+    int dropped = 0; /* integer digits beyond 19 (scale up) */
+    int frac = 0;    /* fraction digits kept (scale down) */
     int digits = 0;
     bool lost = false; /* a non-zero digit could not be kept */
     for (; i < len; i++) {

@@ -24,9 +24,17 @@ static void parses_integers(void **state)
 static void parses_floats_exactly(void **state)
 {
     (void)state;
-    const char *cases[] = {"0.1",     "1e-5",  "-2.5E+3", ".5",   "5.",
-                           "3.141592653589793", "1e308", "4.9e-324", "123456789012345678901234",
-                           "0.30000000000000004", "  7.25 "};
+    const char *cases[] = {"0.1",
+                           "1e-5",
+                           "-2.5E+3",
+                           ".5",
+                           "5.",
+                           "3.141592653589793",
+                           "1e308",
+                           "4.9e-324",
+                           "123456789012345678901234",
+                           "0.30000000000000004",
+                           "  7.25 "};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         double v;
         assert_true(val_parse_f64(cases[i], strlen(cases[i]), &v));
