@@ -75,6 +75,8 @@
  */
 #include "data/csv.h"
 
+#include "core/file.h"
+
 #include "data/csv_scan.h"
 #include "data/value.h"
 
@@ -1687,39 +1689,6 @@ static int read_gz(const char *path, char **out, size_t *out_len, ml_error *err)
     return rc ? rc : ml_err(err, ML_ENOMEM, "%s: out of memory inflating %zu bytes", path, len);
 }
 
-/* Reads what cannot be mapped (a pipe, a device) into memory. */
-static int read_fd(int fd, const char *path, char **out, size_t *out_len, ml_error *err)
-{
-    size_t cap = (size_t)1 << 20, len = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf)
-            return ml_err(err, ML_ENOMEM, "%s: out of memory reading %zu bytes", path, len);
-        if (len == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb)
-                free(buf);
-            buf = nb;
-            cap *= 2;
-            continue;
-        }
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            free(buf);
-            return ml_err(err, ML_EIO, "%s: read error: %s", path, strerror(e));
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    *out = buf;
-    *out_len = len;
-    return ML_OK;
-}
-
 int csv_read_table(const char *path, const src_options *opts, tbl_table **out, src_report *report,
                    ml_error *err)
 {
@@ -1733,35 +1702,12 @@ int csv_read_table(const char *path, const src_options *opts, tbl_table **out, s
         free(buf);
         return rc;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ml_err(err, ML_EIO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-        int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
-        close(fd);
-        return ml_err(err, ML_EIO, "%s: cannot open: %s", path, strerror(e));
-    }
-    int rc;
-    if (S_ISREG(st.st_mode) && st.st_size > 0) {
-        size_t len = (size_t)st.st_size;
-        void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-        close(fd);
-        if (map == MAP_FAILED)
-            return ml_err(err, ML_EIO, "%s: cannot map: %s", path, strerror(errno));
-        madvise(map, len, MADV_SEQUENTIAL);
-        rc = read_data(path, map, len, true, opts, 0, out, report, err);
-        munmap(map, len);
-        return rc;
-    }
-    char *buf = NULL;
-    size_t len = 0;
-    rc = read_fd(fd, path, &buf, &len, err);
-    close(fd);
+    ml_file f;
+    int rc = ml_file_load(path, &f, err);
     if (rc)
         return rc;
-    rc = read_data(path, buf, len, false, opts, 0, out, report, err);
-    free(buf);
+    rc = read_data(path, f.data, f.len, f.mapped, opts, 0, out, report, err);
+    ml_file_release(&f);
     return rc;
 }
 

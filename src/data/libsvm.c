@@ -41,17 +41,14 @@
  */
 #include "data/libsvm.h"
 
+#include "core/file.h"
 #include "data/value.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* Largest feature index accepted: caps the dense table's width. */
 #define LIBSVM_MAX_INDEX 10000000u
@@ -61,84 +58,12 @@
 
 /* ---- the file's bytes ----------------------------------------------------- */
 
-typedef struct svm_file {
-    const char *data;
-    size_t len;
-    void *map;  /* mmap'd region, or NULL */
-    char *heap; /* read() buffer, or NULL */
-} svm_file;
-
-static void file_release(svm_file *f)
+/* Loads the file; an empty one is an error here (no rows, no columns). */
+static int file_open(const char *path, ml_file *f, ml_error *err)
 {
-    if (f->map)
-        munmap(f->map, f->len);
-    free(f->heap);
-    memset(f, 0, sizeof *f);
-}
-
-/* Reads what cannot be mapped (pipes, /proc files) into one growing buffer. */
-static int file_slurp(int fd, const char *path, svm_file *f, ml_error *err)
-{
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return ml_err(err, ML_ENOMEM, "%s: out of memory reading the file", path);
-    for (;;) {
-        if (len == cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                return ml_err(err, ML_ENOMEM, "%s: out of memory reading the file", path);
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            free(buf);
-            return ml_err(err, ML_EIO, "%s: cannot read: %s", path, strerror(e));
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    f->heap = buf;
-    f->data = buf;
-    f->len = len;
-    return ML_OK;
-}
-
-static int file_open(const char *path, svm_file *f, ml_error *err)
-{
-    memset(f, 0, sizeof *f);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ml_err(err, ML_EIO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    int rc = ML_OK;
-    if (fstat(fd, &st) != 0)
-        rc = ml_err(err, ML_EIO, "%s: cannot open: %s", path, strerror(errno));
-    else if (S_ISDIR(st.st_mode))
-        rc = ml_err(err, ML_EIO, "%s: cannot open: %s", path, strerror(EISDIR));
-    else if (S_ISREG(st.st_mode) && st.st_size > 0) {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m != MAP_FAILED) {
-            madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
-            f->map = m;
-            f->data = m;
-            f->len = (size_t)st.st_size;
-        } else {
-            rc = file_slurp(fd, path, f, err);
-        }
-    } else {
-        rc = file_slurp(fd, path, f, err);
-    }
-    close(fd);
+    int rc = ml_file_load(path, f, err);
     if (!rc && f->len == 0) {
-        file_release(f);
+        ml_file_release(f);
         rc = ml_err(err, ML_EFORMAT, "%s: empty file", path);
     }
     return rc;
@@ -338,7 +263,7 @@ static int parse_line(svm_csr *c, const svm_schema_map *map, const svm_where *w,
     return ML_OK;
 }
 
-static int parse_file(const char *path, const svm_file *f, const svm_schema_map *map, svm_csr *c,
+static int parse_file(const char *path, const ml_file *f, const svm_schema_map *map, svm_csr *c,
                       ml_error *err)
 {
     svm_where w = {.path = path};
@@ -491,7 +416,7 @@ int libsvm_read_table(const char *path, const src_options *opts, tbl_table **out
 {
     const tbl_table *schema = opts ? opts->schema : NULL;
     svm_schema_map map = {0};
-    svm_file f = {0};
+    ml_file f = {0};
     svm_csr c = {0};
     int rc = ML_OK;
     if (schema && (rc = schema_map_build(schema, &map, err)))
@@ -500,10 +425,10 @@ int libsvm_read_table(const char *path, const src_options *opts, tbl_table **out
         goto done;
     if ((rc = parse_file(path, &f, schema ? &map : NULL, &c, err)))
         goto done;
-    file_release(&f); /* the page cache is no longer needed while the table is built */
+    ml_file_release(&f); /* the page cache is no longer needed while the table is built */
     rc = build_table(path, &c, schema ? &map : NULL, schema, out, err);
 done:
-    file_release(&f);
+    ml_file_release(&f);
     csr_free(&c);
     free(map.col);
     return rc;
