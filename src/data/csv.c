@@ -1576,6 +1576,23 @@ static int read_header(wread *w, const char *p, bool no_header, const tbl_table 
 
 static const src_options default_options;
 
+/* Classic Mac text ends lines with a bare CR.  Read as RFC 4180 it would be
+ * one enormous header, so it is refused with a message that says what to do
+ * (judged on the first DETECT_BYTES: no LF at all, but a CR not before one). */
+static int check_line_endings(const char *name, const char *p, const char *end, ml_error *err)
+{
+    size_t n = (size_t)(end - p) < DETECT_BYTES ? (size_t)(end - p) : DETECT_BYTES;
+    if (memchr(p, '\n', n))
+        return ML_OK;
+    const char *cr = memchr(p, '\r', n);
+    if (cr && cr + 1 < p + n)
+        return ml_err(err, ML_EFORMAT,
+                      "%s:1: lines end with a bare carriage return (classic Mac text); "
+                      "convert them to LF or CRLF first",
+                      name);
+    return ML_OK;
+}
+
 static int read_data(const char *name, const char *data, size_t len, bool mapped,
                      const src_options *opts, size_t min_parallel, tbl_table **out,
                      src_report *report, ml_error *err)
@@ -1591,7 +1608,9 @@ static int read_data(const char *name, const char *data, size_t len, bool mapped
     const char *p = data, *end = data + len;
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         p += 3;
-    int rc = init_rctx(rx, name, opts, err);
+    int rc = check_line_endings(name, p, end, err);
+    if (!rc)
+        rc = init_rctx(rx, name, opts, err);
     if (rc)
         goto done;
     rx->base = p;
@@ -2070,6 +2089,8 @@ int csv_reader_open_block(const char *path, const src_options *opts, size_t bloc
     if (s->len >= 3 && memcmp(s->buf, "\xEF\xBB\xBF", 3) == 0)
         s->pos = s->base_off = 3;
     s->rx.base = s->buf + s->base_off;
+    if ((rc = check_line_endings(path, s->buf + s->pos, s->buf + s->len, err)))
+        goto fail;
     s->rx.delim = opts->delimiter ? opts->delimiter
                                   : csv_detect_delimiter(s->buf + s->pos, s->buf + s->len, s->eof);
     rc = stream_header(s, opts, err);

@@ -590,6 +590,26 @@ static void cannot_open(void **state)
     unlink(empty);
 }
 
+/* Classic Mac line endings are refused with advice, by both readers. */
+static void refuses_bare_cr_line_endings(void **state)
+{
+    (void)state;
+    read_fails("a,b\r1,2\r3,4\r", NULL, ML_EFORMAT,
+               NAME ":1: lines end with a bare carriage return (classic Mac text); convert them "
+                    "to LF or CRLF first");
+    const char *path = TEST_WRITE(1, ".csv", "a\r1\r");
+    const src_reader_ops *ops;
+    void *impl;
+    ml_error err = {0};
+    int rc = csv_reader_open(path, NULL, &ops, &impl, &err);
+    assert_error(rc, err, ML_EFORMAT, ":1: lines end with a bare carriage return");
+    unlink(path);
+    /* A CR inside a CRLF file is data, not a line ending. */
+    tbl_table *t = read_ok("a,b\r\n\"x\ry\",2\r\n", NULL, NULL);
+    assert_string_equal(cell(t, "a", 0), "x\ry");
+    tbl_free(t);
+}
+
 /* ---- files ----------------------------------------------------------------- */
 
 static const char *write_gz(int slot, const char *text)
@@ -1183,6 +1203,7 @@ static void shared_datasets(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(refuses_bare_cr_line_endings),
         cmocka_unit_test(reads_quoted_fields),
         cmocka_unit_test(reads_crlf_and_last_line_without_newline),
         cmocka_unit_test(skips_bom_and_blank_lines),
