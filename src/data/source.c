@@ -149,6 +149,22 @@ const src_report *src_reader_report(const src_reader *r)
     return r->ops->report(r->impl);
 }
 
+int src_batch_finish(int rc, tbl_table *t, size_t n, bool *started, bool *failed, tbl_table **batch)
+{
+    if (rc) {
+        tbl_free(t);
+        *failed = true;
+        return rc;
+    }
+    if (n == 0 && *started) {
+        tbl_free(t);
+        return ML_OK;
+    }
+    *started = true;
+    *batch = t;
+    return ML_OK;
+}
+
 void src_close(src_reader *r)
 {
     if (!r)

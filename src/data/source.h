@@ -82,6 +82,13 @@ int src_next_batch(src_reader *r, size_t max_rows, tbl_table **batch, ml_error *
 const src_report *src_reader_report(const src_reader *r);
 void src_close(src_reader *r);
 
+/* How a database reader ends a batch of n rows built in t (rc: how building
+ * went).  On failure t is freed and *failed set; an empty batch after the
+ * first means the end (*batch stays NULL); the first batch is returned even
+ * when empty, so a caller learns the columns of an empty result. */
+int src_batch_finish(int rc, tbl_table *t, size_t n, bool *started, bool *failed,
+                     tbl_table **batch);
+
 /* Backends implement this; src_open wraps it. */
 typedef struct src_reader_ops {
     int (*next_batch)(void *impl, size_t max_rows, tbl_table **batch, ml_error *err);

@@ -444,19 +444,8 @@ static int sq_next_batch(void *impl, size_t max_rows, tbl_table **batch, ml_erro
     if (stage)
         sq_free_stage(r);
     sq_report_update(r);
-    if (rc) {
-        tbl_free(t);
-        r->failed = true;
-        return rc;
-    }
-    if (n == 0 && r->started) {
-        tbl_free(t);
-        return ML_OK;
-    }
-    r->started = true;
-    r->rows += n;
-    *batch = t;
-    return ML_OK;
+    r->rows += rc ? 0 : n;
+    return src_batch_finish(rc, t, n, &r->started, &r->failed, batch);
 }
 
 static const src_report *sq_report(const void *impl)
