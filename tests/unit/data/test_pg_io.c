@@ -4,7 +4,7 @@
  * mapping, COPY streaming in batches, server errors), the transactional
  * writer (fail / replace / append, nothing left on failure) and the URI and
  * connection errors a user can meet. */
-#include "test_util.h"
+#include "test_data.h"
 
 #include "data/pg_io.h"
 
@@ -12,6 +12,11 @@
 #include <math.h>
 
 static char g_uri[1024];
+
+static int write_table(const char *table, sink_if_exists mode, const tbl_table *t, ml_error *err)
+{
+    return test_sink_write(pg_sink_open, g_uri, table, mode, t, err);
+}
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -134,29 +139,6 @@ static tbl_table *read_query(const char *query)
     if (read_all(g_uri, &opts, 65536, &t, NULL, NULL, &err))
         fail_msg("query failed: %s", err.message);
     return t;
-}
-
-static int write_table(const char *table, sink_if_exists mode, const tbl_table *t, ml_error *err)
-{
-    sink_options so = {.table = table, .if_exists = mode};
-    const sink_writer_ops *ops;
-    void *impl;
-    int rc = pg_sink_open(g_uri, &so, t, &ops, &impl, err);
-    if (rc)
-        return rc;
-    rc = ops->write(impl, t, err);
-    if (rc) {
-        ops->abort(impl);
-        return rc;
-    }
-    return ops->commit(impl, err);
-}
-
-static void assert_tables_equal(const tbl_table *a, const tbl_table *b)
-{
-    char why[512];
-    if (!tbl_equal(a, b, why, sizeof why))
-        fail_msg("tables differ: %s", why);
 }
 
 /* Every type, nulls in each column, and awkward values (COPY escapes, NaN,
@@ -697,17 +679,8 @@ static void rejected_values_leave_nothing(void **state)
 
 int main(void)
 {
-    const char *file = getenv("MLOOP_PG_URI_FILE");
-    FILE *f = file ? fopen(file, "r") : NULL;
-    if (!f || !fgets(g_uri, sizeof g_uri, f)) {
-        fprintf(stderr, "skipping: no PostgreSQL for tests (MLOOP_PG_URI_FILE %s)\n",
-                file ? "names no readable URI" : "is unset");
-        if (f)
-            fclose(f);
+    if (!test_pg_uri(g_uri, sizeof g_uri))
         return 77;
-    }
-    fclose(f);
-    g_uri[strcspn(g_uri, "\r\n")] = '\0';
 
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trips_every_type),

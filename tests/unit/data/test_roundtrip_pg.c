@@ -2,7 +2,7 @@
  * API: a mixed table in memory → CSV → SQLite → PostgreSQL → CSV, read back
  * with src_read_table after each hop and compared with tbl_equal.  Needs the
  * `postgres` CTest fixture ($MLOOP_PG_URI_FILE); skipped (exit 77) without. */
-#include "test_util.h"
+#include "test_data.h"
 
 #include "data/source.h"
 
@@ -173,17 +173,8 @@ static void csv_sqlite_postgres_csv(void **state)
 
 int main(void)
 {
-    const char *file = getenv("MLOOP_PG_URI_FILE");
-    FILE *f = file ? fopen(file, "r") : NULL;
-    if (!f || !fgets(g_uri, sizeof g_uri, f)) {
-        fprintf(stderr, "skipping: no PostgreSQL for tests (MLOOP_PG_URI_FILE %s)\n",
-                file ? "names no readable URI" : "is unset");
-        if (f)
-            fclose(f);
+    if (!test_pg_uri(g_uri, sizeof g_uri))
         return 77;
-    }
-    fclose(f);
-    g_uri[strcspn(g_uri, "\r\n")] = '\0';
     const char *tmp = getenv("TMPDIR");
     snprintf(g_dir, sizeof g_dir, "%s/mloop-roundtrip-XXXXXX", tmp ? tmp : "/tmp");
     if (!mkdtemp(g_dir)) {

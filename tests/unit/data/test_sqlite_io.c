@@ -1,13 +1,19 @@
 /* Unit tests for src/data/sqlite_io.c: the SQLite reader (declared and
  * inferred types, batches, every error a user can meet) and the
  * transactional writer (fail / replace / append, nothing left on failure). */
-#include "test_util.h"
+#include "test_data.h"
 
 #include "data/sqlite_io.h"
 
 #include <math.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+
+static int write_table(const char *path, const char *table, sink_if_exists mode, const tbl_table *t,
+                       ml_error *err)
+{
+    return test_sink_write(sqlite_sink_open, path, table, mode, t, err);
+}
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -111,30 +117,6 @@ static tbl_table *read_query(const char *path, const char *query)
     if (rc)
         fail_msg("query failed: %s", err.message);
     return t;
-}
-
-static int write_table(const char *path, const char *table, sink_if_exists mode, const tbl_table *t,
-                       ml_error *err)
-{
-    sink_options so = {.table = table, .if_exists = mode};
-    const sink_writer_ops *ops;
-    void *impl;
-    int rc = sqlite_sink_open(path, &so, t, &ops, &impl, err);
-    if (rc)
-        return rc;
-    rc = ops->write(impl, t, err);
-    if (rc) {
-        ops->abort(impl);
-        return rc;
-    }
-    return ops->commit(impl, err);
-}
-
-static void assert_tables_equal(const tbl_table *a, const tbl_table *b)
-{
-    char why[512];
-    if (!tbl_equal(a, b, why, sizeof why))
-        fail_msg("tables differ: %s", why);
 }
 
 /* Every type, nulls in each column, and awkward values. */
