@@ -150,7 +150,7 @@ int rbuf_u8(ml_rbuf *r, uint8_t *v, const char *field, ml_error *err)
 
 int rbuf_u32(ml_rbuf *r, uint32_t *v, const char *field, ml_error *err)
 {
-    uint64_t x;
+    uint64_t x = 0;
     int rc = get_le(r, &x, 4, field, err);
     *v = (uint32_t)x;
     return rc;
@@ -158,7 +158,7 @@ int rbuf_u32(ml_rbuf *r, uint32_t *v, const char *field, ml_error *err)
 
 int rbuf_i32(ml_rbuf *r, int32_t *v, const char *field, ml_error *err)
 {
-    uint32_t x;
+    uint32_t x = 0;
     int rc = rbuf_u32(r, &x, field, err);
     memcpy(v, &x, 4);
     return rc;
@@ -171,7 +171,7 @@ int rbuf_u64(ml_rbuf *r, uint64_t *v, const char *field, ml_error *err)
 
 int rbuf_f64(ml_rbuf *r, double *v, const char *field, ml_error *err)
 {
-    uint64_t x;
+    uint64_t x = 0;
     int rc = get_le(r, &x, 8, field, err);
     memcpy(v, &x, 8);
     return rc;
