@@ -24,10 +24,14 @@ typedef struct cli_command {
 
 /* Subcommands: src/cli/<name>.c. */
 int cmd_data(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 extern const char cmd_data_usage[];
 extern const char cmd_demo_usage[];
+extern const char cmd_train_usage[];
+extern const char cmd_predict_usage[];
 
 /* The reader options shared by every command that reads data, as --help
  * text to paste into a usage string. */
@@ -53,6 +57,16 @@ int cli_fail(const ml_error *err);
 /* Prints "mloop: <formatted>" plus a hint to run --help; returns 2. */
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* --if-exists fail|replace|append; -1 when v is none of them. */
+int cli_parse_if_exists(const char *v, sink_if_exists *out);
+
+/* A progress line on stderr, only when stderr is a terminal: "\r" + text,
+ * cleared by cli_progress_done. */
+bool cli_progress_enabled(void);
+void cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_progress_done(void);
+double cli_now(void);
 
 /* True for -h/--help. */
 bool cli_is_help(const char *arg);

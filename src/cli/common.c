@@ -5,6 +5,8 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,4 +124,59 @@ void cli_print_read_report(const char *uri, const src_report *report)
         fprintf(stderr, "mloop: %s: %zu unparseable cell%s became null (%s)\n", uri,
                 report->cells_coerced, report->cells_coerced == 1 ? "" : "s",
                 report->coerced_detail);
+}
+
+int cli_parse_if_exists(const char *v, sink_if_exists *out)
+{
+    if (strcmp(v, "fail") == 0)
+        *out = SINK_FAIL;
+    else if (strcmp(v, "replace") == 0)
+        *out = SINK_REPLACE;
+    else if (strcmp(v, "append") == 0)
+        *out = SINK_APPEND;
+    else
+        return -1;
+    return 0;
+}
+
+bool cli_progress_enabled(void)
+{
+    static int enabled = -1;
+    if (enabled < 0)
+        enabled = isatty(STDERR_FILENO) && !getenv("CI");
+    return enabled;
+}
+
+static size_t progress_width;
+
+void cli_progress(const char *fmt, ...)
+{
+    if (!cli_progress_enabled())
+        return;
+    char line[200];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    size_t len = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    /* Pad over the previous line's tail. */
+    fprintf(stderr, "\r%s%*s", line, progress_width > len ? (int)(progress_width - len) : 0, "");
+    progress_width = len;
+    fflush(stderr);
+}
+
+void cli_progress_done(void)
+{
+    if (!cli_progress_enabled() || !progress_width)
+        return;
+    fprintf(stderr, "\r%*s\r", (int)progress_width, "");
+    progress_width = 0;
+    fflush(stderr);
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

@@ -81,19 +81,6 @@ static int data_profile(int argc, char **argv)
     return rc ? cli_fail(&err) : CLI_EXIT_OK;
 }
 
-static int parse_if_exists(const char *v, sink_if_exists *out)
-{
-    if (strcmp(v, "fail") == 0)
-        *out = SINK_FAIL;
-    else if (strcmp(v, "replace") == 0)
-        *out = SINK_REPLACE;
-    else if (strcmp(v, "append") == 0)
-        *out = SINK_APPEND;
-    else
-        return -1;
-    return 0;
-}
-
 static int data_copy(int argc, char **argv)
 {
     src_options opts = {0};
@@ -108,7 +95,7 @@ static int data_copy(int argc, char **argv)
         if (strcmp(argv[i], "--to-table") == 0 && i + 1 < argc) {
             sink.table = argv[++i];
         } else if (strcmp(argv[i], "--if-exists") == 0 && i + 1 < argc) {
-            if (parse_if_exists(argv[++i], &sink.if_exists) != 0)
+            if (cli_parse_if_exists(argv[++i], &sink.if_exists) != 0)
                 return cli_usage_error(
                     "data", "--if-exists: expected fail, replace or append, got '%s'", argv[i]);
         } else if (argv[i][0] == '-' && argv[i][1]) {

@@ -13,6 +13,9 @@ static const char version_usage[] = "usage: mloop version\n\nPrints mloop's vers
 static const cli_command commands[] = {
     {"data", cmd_data, "inspect data sources (profile)", cmd_data_usage},
     {"demo", cmd_demo, "run the loop on generated data", cmd_demo_usage},
+    {"train", cmd_train, "train a model (gbdt, linear, forest) into a .mloop file",
+     cmd_train_usage},
+    {"predict", cmd_predict, "score a data source with a model", cmd_predict_usage},
     {"version", cmd_version, "print the version", version_usage},
 };
 

@@ -59,6 +59,8 @@ typedef struct mdl_schema {
 typedef struct mdl_frame {
     size_t nrows, ncols;
     double **cols; /* ncols arrays of nrows values */
+    bool *borrowed; /* cols[j] points into the source table (float columns
+                       without nulls are not copied): keep the table alive */
 } mdl_frame;
 
 /* Builds the schema from a training table: every column except the target
@@ -79,6 +81,9 @@ int schema_target(const mdl_schema *s, const tbl_table *t, double **y, ml_error 
 
 /* Converts t's input columns.  Frees with frame_free. */
 int frame_build(const mdl_schema *s, const tbl_table *t, mdl_frame *f, ml_error *err);
+/* A new frame holding rows[0..n) of f, in that order (copies). */
+int frame_take_rows(const mdl_frame *f, const size_t *rows, size_t n, mdl_frame *out,
+                    ml_error *err);
 /* Row-major copy of rows [begin, end) into out ((end-begin) * ncols). */
 void frame_rows(const mdl_frame *f, size_t begin, size_t end, double *out);
 void frame_free(mdl_frame *f);
