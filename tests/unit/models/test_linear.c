@@ -108,6 +108,23 @@ static void ols_fits_exactly(void **state)
     fx_free(&fx);
 }
 
+static void no_intercept_passes_through_origin(void **state)
+{
+    (void)state;
+    fixture fx;
+    fx_init(&fx, MDL_TASK_REGRESSION, 0, 50, 1, NULL, 0);
+    for (size_t i = 0; i < 50; i++) {
+        fx.cols[0][i] = 10 + (double)(i % 7);
+        fx.y[i] = 2 * fx.cols[0][i];
+    }
+    param_kv kv[] = {{"fit_intercept", "false"}};
+    lin_model *m = fit_ok(&fx, kv, 1, 1);
+    assert_true(lin_intercept(m, 0) == 0.0);
+    assert_true(fabs(lin_coefficient(m, 0, 0) - 2) < 1e-10);
+    lin_free(m);
+    fx_free(&fx);
+}
+
 static void ridge_matches_closed_form(void **state)
 {
     (void)state;
@@ -453,6 +470,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ols_fits_exactly),
+        cmocka_unit_test(no_intercept_passes_through_origin),
         cmocka_unit_test(ridge_matches_closed_form),
         cmocka_unit_test(lasso_zeroes_irrelevant_inputs),
         cmocka_unit_test(binary_logistic_matches_sklearn),
