@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libsqlite3-dev libpq-dev libjansson-dev libyaml-dev libzstd-dev libxxhash-dev
-  libssl-dev zlib1g-dev libcmocka-dev libmicrohttpd-dev
+  libssl-dev zlib1g-dev libcmocka-dev libmicrohttpd-dev liblbfgs-dev
   postgresql-15 python3 python3-numpy
   clang
 )
