@@ -2,8 +2,8 @@
  * demo.c — `mloop demo`: the loop, as far as it exists, on generated data,
  * with nothing to install or configure.  Each step uses the same code paths
  * as the real commands (the CSV writer and reader, the SQLite sink and
- * source, the profiler), so a green demo is evidence that they work
- * together on this machine.
+ * source, the profiler, `mloop train` and `mloop predict` themselves), so a
+ * green demo is evidence that they work together on this machine.
  */
 #include "cli/cli.h"
 
@@ -20,8 +20,8 @@ const char cmd_demo_usage[] =
     "\n"
     "Generates a realistic customer-churn table (mixed types, missing values,\n"
     "outliers, an ID column, dates), writes it as CSV, reads it back with type\n"
-    "inference, loads it into the embedded SQLite database, reads it from there\n"
-    "and profiles it.\n"
+    "inference, loads it into the embedded SQLite database, reads it from there,\n"
+    "profiles it, trains a churn model and scores every customer into SQLite.\n"
     "\n"
     "  --rows N   rows to generate (default 20000)\n"
     "  --dir DIR  where the files go (default $MLOOP_HOME/demo, else ./.mloop/demo)\n"
@@ -139,15 +139,39 @@ int cmd_demo(int argc, char **argv)
         printf("==> profiling\n\n");
         rc = prof_compute(from_sqlite, &profile, &err);
     }
-    if (!rc) {
+    if (!rc)
         prof_print(profile, db_uri, stdout);
-        printf("\nThe files are in %s. Next: `mloop data profile %s --json`,\n"
-               "`mloop data copy %s postgresql://… --to-table customers`.\n",
-               dir, csv_path, csv_path);
-    }
     prof_free(profile);
+    profile = NULL;
+    char model_path[4200];
+    snprintf(model_path, sizeof model_path, "%s/churn.mloop", dir);
+    int code = rc ? cli_fail(&err) : CLI_EXIT_OK;
+    if (code == CLI_EXIT_OK) {
+        /* The real commands, so the demo proves them end to end. */
+        printf("\n==> training gradient-boosted trees on 80%% of the rows (20%% held out)\n");
+        fflush(stdout);
+        char *train_argv[] = {"train",          "--data",         csv_path, "--target",
+                              "churned",        "--drop",         "customer_id",
+                              "--valid-fraction", "0.2",          "--out",  model_path,
+                              "--param",        "early_stopping=20", "--param",
+                              "n_estimators=300", NULL};
+        code = cmd_train((int)(sizeof train_argv / sizeof *train_argv) - 1, train_argv);
+    }
+    if (code == CLI_EXIT_OK) {
+        printf("\n==> scoring every customer into %s (table predictions)\n", db_uri);
+        fflush(stdout);
+        char *predict_argv[] = {"predict",    model_path, "--data",      csv_path,
+                                "--out",      db_uri,     "--to-table",  "predictions",
+                                "--id",       "customer_id", "--if-exists", "replace",
+                                NULL};
+        code = cmd_predict((int)(sizeof predict_argv / sizeof *predict_argv) - 1, predict_argv);
+    }
+    if (code == CLI_EXIT_OK)
+        printf("\nThe files are in %s. Next: `mloop predict %s --data %s --out scores.csv`,\n"
+               "`mloop data profile %s --table predictions`.\n",
+               dir, model_path, csv_path, db_uri);
     tbl_free(generated);
     tbl_free(from_csv);
     tbl_free(from_sqlite);
-    return rc ? cli_fail(&err) : CLI_EXIT_OK;
+    return code;
 }
