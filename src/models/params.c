@@ -1,23 +1,41 @@
 /*
- * params.c — TEMPORARY minimal implementation written in the wt-linear
- * worktree only so the linear model links and its tests run; the real
- * params.c (edit-distance suggestions, full help text) replaces it at
- * integration.
+ * params.c — validation of `--param key=value` against a model's table.
+ *
+ * Design
+ *  - A model describes its parameters once, as data (param_spec); nothing
+ *    here knows any model.  Values are stored through `offset` into the
+ *    caller's parameter struct, so adding a parameter is adding a row.
+ *  - Pairs are applied in order, so a key given twice keeps the last value
+ *    (the usual command-line rule: a later flag overrides an earlier one).
+ *  - Parsing is strict and locale-independent in intent: an int must be all
+ *    digits (optional sign) and fit in int; a double must be consumed whole
+ *    by strtod and be finite.  Nothing is silently truncated or clamped.
+ *  - An unknown key is most often a typo, so the error suggests the closest
+ *    name by Levenshtein distance when it is close enough to be plausible
+ *    (distance <= max(2, len/3)); a far-off name gets no suggestion rather
+ *    than a misleading one.
+ *  - Validation happens pair by pair, so on failure the target may hold the
+ *    pairs applied before the bad one; callers apply to a scratch copy of
+ *    their defaults and discard it on error.
  */
 #include "models/params.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int param_kv_parse(const char *text, char *buf, param_kv *kv, ml_error *err)
 {
-    strcpy(buf, text);
+    size_t n = strlen(text);
+    memcpy(buf, text, n + 1);
     char *eq = strchr(buf, '=');
     if (!eq || eq == buf)
-        return ml_err(err, ML_EINVAL, "parameter '%s' is not key=value", text);
+        return ml_err(err, ML_EINVAL, "expected key=value, got '%s'", text);
     *eq = '\0';
     kv->key = buf;
     kv->value = eq + 1;
@@ -32,27 +50,155 @@ const param_spec *params_find(const param_spec *specs, size_t nspecs, const char
     return NULL;
 }
 
-const char *params_closest(const param_spec *specs, size_t nspecs, const char *name)
+/* Edit distance, giving up (returning cap + 1) for names too long to matter. */
+static size_t levenshtein(const char *a, const char *b, size_t cap)
 {
-    (void)specs;
-    (void)nspecs;
-    (void)name;
-    return NULL;
+    size_t la = strlen(a), lb = strlen(b);
+    enum { MAXN = 64 };
+    if (la > MAXN || lb > MAXN)
+        return cap + 1;
+    size_t row[MAXN + 1];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
 }
 
-static int enum_index(const char *choices, const char *value)
+const char *params_closest(const param_spec *specs, size_t nspecs, const char *name)
 {
-    size_t vlen = strlen(value);
-    int idx = 0;
-    for (const char *p = choices;; idx++) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == vlen && strncmp(p, value, len) == 0)
-            return idx;
-        if (!bar)
-            return -1;
-        p = bar + 1;
+    size_t len = strlen(name);
+    size_t limit = len / 3 > 2 ? len / 3 : 2;
+    const char *best = NULL;
+    size_t best_d = limit + 1;
+    for (size_t i = 0; i < nspecs; i++) {
+        size_t d = levenshtein(name, specs[i].name, limit);
+        if (d < best_d) {
+            best_d = d;
+            best = specs[i].name;
+        }
     }
+    return best;
+}
+
+static int parse_int(const param_spec *s, const char *v, int *out, ml_error *err)
+{
+    const char *p = v;
+    if (*p == '+' || *p == '-')
+        p++;
+    bool digits = *p != '\0';
+    for (const char *q = p; *q; q++)
+        if (*q < '0' || *q > '9')
+            digits = false;
+    if (!digits)
+        return ml_err(err, ML_EINVAL, "parameter '%s' expects an integer, got '%s'", s->name, v);
+    errno = 0;
+    long long x = strtoll(v, NULL, 10);
+    if (errno == ERANGE || x < INT_MIN || x > INT_MAX || (double)x < s->min || (double)x > s->max)
+        return ml_err(err, ML_EINVAL, "parameter '%s' must be between %.0f and %.0f, got %s",
+                      s->name, s->min, s->max, v);
+    *out = (int)x;
+    return ML_OK;
+}
+
+static int parse_double(const param_spec *s, const char *v, double *out, ml_error *err)
+{
+    char *end = NULL;
+    errno = 0;
+    double x = *v ? strtod(v, &end) : 0;
+    if (!*v || *end != '\0' || isspace((unsigned char)*v))
+        return ml_err(err, ML_EINVAL, "parameter '%s' expects a number, got '%s'", s->name, v);
+    if (!isfinite(x) || x < s->min || x > s->max)
+        return ml_err(err, ML_EINVAL, "parameter '%s' must be between %g and %g, got %s", s->name,
+                      s->min, s->max, v);
+    *out = x;
+    return ML_OK;
+}
+
+static int parse_bool(const param_spec *s, const char *v, bool *out, ml_error *err)
+{
+    static const char *const yes[] = {"true", "1", "yes"}, *const no[] = {"false", "0", "no"};
+    for (size_t i = 0; i < 3; i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = true;
+            return ML_OK;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = false;
+            return ML_OK;
+        }
+    }
+    return ml_err(err, ML_EINVAL, "parameter '%s' expects true or false, got '%s'", s->name, v);
+}
+
+static int parse_enum(const param_spec *s, const char *v, int *out, ml_error *err)
+{
+    const char *c = s->choices ? s->choices : "";
+    size_t vlen = strlen(v);
+    for (int idx = 0;; idx++) {
+        const char *bar = strchr(c, '|');
+        size_t n = bar ? (size_t)(bar - c) : strlen(c);
+        if (n == vlen && strncmp(c, v, n) == 0) {
+            *out = idx;
+            return ML_OK;
+        }
+        if (!bar)
+            break;
+        c = bar + 1;
+    }
+    return ml_err(err, ML_EINVAL, "parameter '%s' must be one of %s, got '%s'", s->name,
+                  s->choices ? s->choices : "(none)", v);
+}
+
+static int apply_one(const param_spec *s, const char *v, char *target, ml_error *err)
+{
+    void *field = target + s->offset;
+    switch (s->type) {
+    case PARAM_INT: {
+        int x = 0;
+        int rc = parse_int(s, v, &x, err);
+        if (!rc)
+            memcpy(field, &x, sizeof x);
+        return rc;
+    }
+    case PARAM_DOUBLE: {
+        double x = 0;
+        int rc = parse_double(s, v, &x, err);
+        if (!rc)
+            memcpy(field, &x, sizeof x);
+        return rc;
+    }
+    case PARAM_BOOL: {
+        bool x = false;
+        int rc = parse_bool(s, v, &x, err);
+        if (!rc)
+            memcpy(field, &x, sizeof x);
+        return rc;
+    }
+    case PARAM_ENUM: {
+        int x = 0;
+        int rc = parse_enum(s, v, &x, err);
+        if (!rc)
+            memcpy(field, &x, sizeof x);
+        return rc;
+    }
+    case PARAM_STRING:
+        memcpy(field, &v, sizeof v);
+        return ML_OK;
+    }
+    return ml_err(err, ML_EINVAL, "parameter '%s' has an unknown type", s->name);
 }
 
 int params_apply(const param_spec *specs, size_t nspecs, const param_kv *kv, size_t nkv,
@@ -60,55 +206,46 @@ int params_apply(const param_spec *specs, size_t nspecs, const param_kv *kv, siz
 {
     for (size_t i = 0; i < nkv; i++) {
         const param_spec *s = params_find(specs, nspecs, kv[i].key);
-        if (!s)
+        if (!s) {
+            const char *near = params_closest(specs, nspecs, kv[i].key);
+            if (near)
+                return ml_err(err, ML_EINVAL, "unknown parameter '%s' (did you mean '%s'?)",
+                              kv[i].key, near);
             return ml_err(err, ML_EINVAL, "unknown parameter '%s'", kv[i].key);
-        char *dst = (char *)target + s->offset;
-        const char *v = kv[i].value;
-        char *end = NULL;
-        errno = 0;
-        switch (s->type) {
-        case PARAM_INT:
-        case PARAM_DOUBLE: {
-            double d = strtod(v, &end);
-            if (end == v || *end || errno || !isfinite(d) ||
-                (s->type == PARAM_INT && d != floor(d)))
-                return ml_err(err, ML_EINVAL, "parameter '%s': '%s' is not a number", s->name, v);
-            if (d < s->min || d > s->max)
-                return ml_err(err, ML_EINVAL, "parameter '%s': %s is outside [%g, %g]", s->name, v,
-                              s->min, s->max);
-            if (s->type == PARAM_INT)
-                *(int *)dst = (int)d;
-            else
-                *(double *)dst = d;
-            break;
         }
-        case PARAM_BOOL:
-            if (!strcmp(v, "true") || !strcmp(v, "1"))
-                *(bool *)dst = true;
-            else if (!strcmp(v, "false") || !strcmp(v, "0"))
-                *(bool *)dst = false;
-            else
-                return ml_err(err, ML_EINVAL, "parameter '%s': '%s' is not true or false", s->name,
-                              v);
-            break;
-        case PARAM_ENUM: {
-            int idx = enum_index(s->choices, v);
-            if (idx < 0)
-                return ml_err(err, ML_EINVAL, "parameter '%s': '%s' is not one of %s", s->name, v,
-                              s->choices);
-            *(int *)dst = idx;
-            break;
-        }
-        case PARAM_STRING:
-            *(const char **)dst = v;
-            break;
-        }
+        int rc = apply_one(s, kv[i].value ? kv[i].value : "", target, err);
+        if (rc)
+            return rc;
     }
     return ML_OK;
 }
 
+static const char *type_name(const param_spec *s)
+{
+    switch (s->type) {
+    case PARAM_INT:
+        return "int";
+    case PARAM_DOUBLE:
+        return "double";
+    case PARAM_BOOL:
+        return "bool";
+    case PARAM_ENUM:
+        return s->choices ? s->choices : "enum";
+    case PARAM_STRING:
+        return "string";
+    }
+    return "?";
+}
+
 void params_describe(const param_spec *specs, size_t nspecs, FILE *out)
 {
+    int wname = 0, wtype = 0;
+    for (size_t i = 0; i < nspecs; i++) {
+        int n = (int)strlen(specs[i].name), t = (int)strlen(type_name(&specs[i]));
+        wname = n > wname ? n : wname;
+        wtype = t > wtype ? t : wtype;
+    }
     for (size_t i = 0; i < nspecs; i++)
-        fprintf(out, "  %-14s %s\n", specs[i].name, specs[i].help ? specs[i].help : "");
+        fprintf(out, "  %-*s  %-*s  %s\n", wname, specs[i].name, wtype, type_name(&specs[i]),
+                specs[i].help ? specs[i].help : "");
 }
