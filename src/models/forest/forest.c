@@ -90,6 +90,8 @@ int forest_train(const mdl_schema *s, const mdl_frame *X, const double *y, const
         .max_cat_to_onehot = 4,
         .max_cat_threshold = 32,
         .cat_smooth = 10,
+        .cat_l2 = 10,
+        .min_data_per_group = 100,
         .feature_fraction_bynode = frac,
     };
     if ((rc = bins_fit(s, X, p->max_bin, 200000, (uint64_t)p->seed, &mappers, err)) ||

@@ -222,8 +222,11 @@ int bins_apply(const bin_mapper *m, const mdl_frame *f, binned *out, ml_error *e
     out->nrows = n;
     out->nfeatures = nf;
     out->bins = malloc(n * nf > 0 ? n * nf : 1);
-    if (!out->bins)
+    out->by_col = malloc(n * nf > 0 ? n * nf : 1);
+    if (!out->bins || !out->by_col) {
+        binned_free(out);
         return ml_err(err, ML_ENOMEM, "out of memory binning %zu rows", n);
+    }
     enum { BLOCK = 4096 };
     size_t nblocks = (n + BLOCK - 1) / BLOCK;
 #pragma omp parallel for schedule(static)
@@ -231,8 +234,9 @@ int bins_apply(const bin_mapper *m, const mdl_frame *f, binned *out, ml_error *e
         size_t end = (blk + 1) * BLOCK < n ? (blk + 1) * BLOCK : n;
         for (size_t j = 0; j < nf; j++) {
             const double *col = f->cols[j];
+            uint8_t *by_col = out->by_col + j * n;
             for (size_t r = blk * BLOCK; r < end; r++)
-                out->bins[r * nf + j] = bins_value(&m[j], col[r]);
+                out->bins[r * nf + j] = by_col[r] = bins_value(&m[j], col[r]);
         }
     }
     return ML_OK;
@@ -241,5 +245,6 @@ int bins_apply(const bin_mapper *m, const mdl_frame *f, binned *out, ml_error *e
 void binned_free(binned *b)
 {
     free(b->bins);
+    free(b->by_col);
     memset(b, 0, sizeof *b);
 }

@@ -12,7 +12,8 @@
  *  - Categorical: the max_bin most frequent categories get bins 1.. in
  *    order of decreasing frequency; code_bin maps every training code.
  *  - bins_apply lays bins out row-major (row r's features are contiguous),
- *    the order histogram construction reads them in.
+ *    the order histogram construction reads them in, and column-major, the
+ *    order a split reads one feature of a leaf's (ascending) rows in.
  */
 #ifndef ML_MODELS_GBDT_BINS_H
 #define ML_MODELS_GBDT_BINS_H
@@ -34,7 +35,8 @@ typedef struct bin_mapper {
 
 typedef struct binned {
     size_t nrows, nfeatures;
-    uint8_t *bins; /* nrows * nfeatures, row-major */
+    uint8_t *bins;    /* nrows * nfeatures, row-major: histogram construction */
+    uint8_t *by_col;  /* nfeatures * nrows, column-major: partitioning rows on a split */
 } binned;
 
 /* Fits one mapper per input.  max_bin in [2, 255]; sample_rows bounds the

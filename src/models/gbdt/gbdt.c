@@ -58,6 +58,9 @@ const param_spec gbdt_param_specs[] = {
     {"max_cat_threshold", PARAM_INT, P(max_cat_threshold), 1, 255, NULL,
      "categories on one side of a split (32)"},
     {"cat_smooth", PARAM_DOUBLE, P(cat_smooth), 0, 1e300, NULL, "category ordering prior (10)"},
+    {"cat_l2", PARAM_DOUBLE, P(cat_l2), 0, 1e300, NULL, "L2 for many-vs-many category splits (10)"},
+    {"min_data_per_group", PARAM_INT, P(min_data_per_group), 1, 1e9, NULL,
+     "rows a category needs to join a many-vs-many split (100)"},
     {"early_stopping", PARAM_INT, P(early_stopping), 0, 1000000, NULL,
      "stop after this many rounds without improvement, 0 = off"},
     {"metric", PARAM_STRING, P(metric), 0, 0, NULL, "validation metric (default: by objective)"},
@@ -85,6 +88,8 @@ void gbdt_default_params(gbdt_params *p)
         .max_cat_to_onehot = 4,
         .max_cat_threshold = 32,
         .cat_smooth = 10,
+        .cat_l2 = 10,
+        .min_data_per_group = 100,
         .bin_sample_rows = 200000,
     };
 }
@@ -354,6 +359,8 @@ static int setup(const gbdt_train_input *in, const gbdt_params *p, gbdt_model *m
         .max_cat_to_onehot = p->max_cat_to_onehot,
         .max_cat_threshold = p->max_cat_threshold,
         .cat_smooth = p->cat_smooth,
+        .cat_l2 = p->cat_l2,
+        .min_data_per_group = p->min_data_per_group,
         .feature_fraction_bynode = p->feature_fraction_bynode,
     };
     if (p->monotone_constraints) {

@@ -37,7 +37,8 @@ typedef struct gbdt_params {
     int class_weight; /* 0 none, 1 balanced */
     const char *monotone_constraints;
     int max_bin, max_cat_to_onehot, max_cat_threshold;
-    double cat_smooth;
+    double cat_smooth, cat_l2;
+    int min_data_per_group;
     int early_stopping;
     const char *metric;
     int bin_sample_rows;

@@ -240,6 +240,7 @@ static double leaf_gain(const tree_params *p, double g, double h, double w)
 
 typedef struct eval_ctx {
     const learner *L;
+    const tree_params *p; /* the learner's, or a copy with cat_l2 added */
     const leaf_state *leaf;
     double parent_gain, cnt_factor;
     int monotone;
@@ -250,7 +251,7 @@ static void consider(const eval_ctx *c, int64_t lg, int64_t lh, split *best, int
                      int threshold, bool default_left, const uint32_t *catset)
 {
     const learner *L = c->L;
-    const tree_params *p = &L->p;
+    const tree_params *p = c->p;
     int64_t rg = c->leaf->g - lg, rh = c->leaf->h - lh;
     double glr = (double)lg * L->gscale, hlr = (double)lh * L->hscale;
     double grr = (double)rg * L->gscale, hrr = (double)rh * L->hscale;
@@ -327,10 +328,20 @@ static void best_categorical(const eval_ctx *c, int f, const hbin *h, split *bes
         }
         return;
     }
+    /* Sorting categories by gradient ratio overfits small groups: LightGBM's
+     * guards (min_data_per_group, cat_l2) keep it honest. */
+    tree_params regularised = *p;
+    regularised.lambda_l2 += p->cat_l2;
+    eval_ctx rc = *c;
+    rc.p = &regularised;
+    double g0 = (double)c->leaf->g * L->gscale, h0 = (double)c->leaf->h * L->hscale;
+    rc.parent_gain =
+        leaf_gain(&regularised, g0, h0, leaf_output(&regularised, g0, h0, c->leaf->lo, c->leaf->hi));
+    c = &rc;
     cat_stat stats[BINS_MAX + 1];
     int ns = 0;
     for (int b = 1; b <= nb; b++) {
-        if (h[b].h == 0)
+        if (h[b].h == 0 || (double)h[b].h * c->cnt_factor < p->min_data_per_group)
             continue;
         double gr = (double)h[b].g * L->gscale, hr = (double)h[b].h * L->hscale;
         stats[ns].ratio = gr / (hr + p->cat_smooth);
@@ -364,7 +375,7 @@ static void find_best_split(learner *L, leaf_state *leaf)
     double g = (double)leaf->g * L->gscale, h = (double)leaf->h * L->hscale;
     if (h < 2 * p->min_sum_hessian_in_leaf)
         return;
-    eval_ctx base = {.L = L, .leaf = leaf, .cnt_factor = (double)n / (double)leaf->h};
+    eval_ctx base = {.L = L, .p = p, .leaf = leaf, .cnt_factor = (double)n / (double)leaf->h};
     base.parent_gain = leaf_gain(p, g, h, leaf_output(p, g, h, leaf->lo, leaf->hi));
     /* Per-node feature sampling draws from the tree's features in order. */
     memset(L->node_mask, 1, L->nf);
@@ -410,8 +421,8 @@ static bool split_goes_left(const split *s, uint8_t bin)
 static size_t partition(learner *L, const leaf_state *leaf)
 {
     const split *s = &leaf->best;
-    const size_t nf = L->nf, f = (size_t)s->feature;
-    const uint8_t *bins = L->data->bins;
+    const size_t f = (size_t)s->feature;
+    const uint8_t *bins = L->data->by_col + f * L->n;
     size_t b = leaf->begin, n = leaf->end - leaf->begin;
     uint32_t *idx = L->idx + b;
     uint8_t lut[256];
@@ -423,7 +434,7 @@ static size_t partition(learner *L, const leaf_state *leaf)
         size_t nl = 0, nr = 0;
         for (size_t i = 0; i < n; i++) {
             uint32_t r = idx[i];
-            if (lut[bins[(size_t)r * nf + f]])
+            if (lut[bins[r]])
                 idx[nl++] = r;
             else
                 L->scratch[nr++] = r;
@@ -435,7 +446,7 @@ static size_t partition(learner *L, const leaf_state *leaf)
     for (size_t c = 0; c < nchunks; c++) {
         size_t e = (c + 1) * CHUNK_ROWS < n ? (c + 1) * CHUNK_ROWS : n, cnt = 0;
         for (size_t i = c * CHUNK_ROWS; i < e; i++) {
-            uint8_t gl = lut[bins[(size_t)idx[i] * nf + f]];
+            uint8_t gl = lut[bins[idx[i]]];
             L->goes_left[b + i] = gl;
             cnt += gl;
         }

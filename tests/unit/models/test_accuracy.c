@@ -12,6 +12,7 @@
  *   logistic AUC   |mloop - scikit-learn| <= 1e-4 */
 #include "test_util.h"
 
+#include "data/source.h"
 #include "eval/metrics.h"
 #include "models/model.h"
 
