@@ -268,16 +268,10 @@ int mdl_save(mdl_model *m, const char *path, ml_error *err)
     return rc;
 }
 
-static int load_sections(const art_file *f, mdl_model **out, ml_error *err)
+int mdl_decode(const void *sdata, size_t slen, const void *mdata, size_t mlen, const char *jdata,
+               size_t jlen, mdl_model **out, ml_error *err)
 {
     *out = NULL;
-    size_t slen, mlen, jlen;
-    const void *sdata = art_section_data(f, ART_SCHEMA, &slen);
-    const void *mdata = art_section_data(f, ART_MODEL, &mlen);
-    const char *jdata = art_section_data(f, ART_METADATA, &jlen);
-    if (!sdata || !mdata)
-        return ml_err(err, ML_EFORMAT, "the artifact has no %s section",
-                      sdata ? "model" : "schema");
     mdl_model *m = calloc(1, sizeof *m);
     if (!m)
         return ml_err(err, ML_ENOMEM, "out of memory");
@@ -316,11 +310,26 @@ static int load_sections(const art_file *f, mdl_model **out, ml_error *err)
     }
     if ((rc = name_outputs(m, err)))
         goto fail;
-    snprintf(m->sha256, sizeof m->sha256, "%s", art_sha256(f));
     *out = m;
     return ML_OK;
 fail:
     mdl_free(m);
+    return rc;
+}
+
+static int load_sections(const art_file *f, mdl_model **out, ml_error *err)
+{
+    *out = NULL;
+    size_t slen, mlen, jlen;
+    const void *sdata = art_section_data(f, ART_SCHEMA, &slen);
+    const void *mdata = art_section_data(f, ART_MODEL, &mlen);
+    const char *jdata = art_section_data(f, ART_METADATA, &jlen);
+    if (!sdata || !mdata)
+        return ml_err(err, ML_EFORMAT, "the artifact has no %s section",
+                      sdata ? "model" : "schema");
+    int rc = mdl_decode(sdata, slen, mdata, mlen, jdata, jlen, out, err);
+    if (!rc)
+        snprintf((*out)->sha256, sizeof (*out)->sha256, "%s", art_sha256(f));
     return rc;
 }
 

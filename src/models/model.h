@@ -79,6 +79,11 @@ const double *mdl_importance_gain(const mdl_model *m);
 const uint64_t *mdl_importance_splits(const mdl_model *m);
 
 int mdl_save(mdl_model *m, const char *path, ml_error *err);
+/* Decodes a model from the raw (uncompressed, verified) section contents;
+ * meta may be NULL.  mdl_load uses it after the container checks; the fuzz
+ * target calls it directly so that mutations reach the decoders. */
+int mdl_decode(const void *schema, size_t schema_len, const void *model, size_t model_len,
+               const char *meta, size_t meta_len, mdl_model **out, ml_error *err);
 int mdl_load(const char *path, mdl_model **out, ml_error *err);
 int mdl_load_buffer(const void *data, size_t len, mdl_model **out, ml_error *err);
 

@@ -9,6 +9,7 @@
 #include "data/table.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Columns: x0, x1 (float, x1 has 10% nulls), color (string: red green
  * blue, yellow), noise (float), y.  Binary y = 1 when x0 + (color == red)
