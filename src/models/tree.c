@@ -295,8 +295,9 @@ static int check_tree(const ens_ensemble *e, ml_rbuf *r, size_t t, ml_error *err
 {
     size_t root = e->tree_root[t];
     size_t end = t + 1 < e->ntrees ? e->tree_root[t + 1] : e->nnodes;
-    if (root >= end)
-        return ml_err(err, ML_EFORMAT, "%s: tree %zu is empty or out of order", r->what, t);
+    if (root >= end || end > e->nnodes)
+        return ml_err(err, ML_EFORMAT, "%s: tree %zu is empty, out of order or out of range",
+                      r->what, t);
     for (size_t i = root; i < end; i++) {
         const ens_node *n = &e->nodes[i];
         if (n->info & ENS_LEAF) {

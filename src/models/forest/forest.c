@@ -74,8 +74,9 @@ int forest_train(const mdl_schema *s, const mdl_frame *X, const double *y, const
     learner *L = NULL;
     gpair *gp = malloc(n * sizeof *gp);
     uint32_t *counts = malloc(n * sizeof *counts), *rows = malloc(n * sizeof *rows);
+    double *g = malloc(n * sizeof *g), *h = malloc(n * sizeof *h);
     int rc = ML_OK;
-    if (!m || !gp || !counts || !rows) {
+    if (!m || !gp || !counts || !rows || !g || !h) {
         rc = ml_err(err, ML_ENOMEM, "out of memory for %zu training rows", n);
         goto done;
     }
@@ -130,19 +131,27 @@ int forest_train(const mdl_schema *s, const mdl_frame *X, const double *y, const
                 maxc = counts[i] > maxc ? counts[i] : maxc;
             }
         double target_max = mdl_task_is_classification(s->task) ? wmax : ymax;
-        double gscale = target_max > 0 ? target_max * (double)maxc / 1073741824.0 : 1;
-        double hscale = wmax * (double)maxc / 1073741824.0;
+        double glevels, hlevels;
+        learner_levels(draws > n ? draws : n, &glevels, &hlevels);
+        double gscale = target_max > 0 ? target_max * (double)maxc / glevels : 1;
+        double hscale = wmax > 0 ? wmax * (double)maxc / hlevels : 1;
         for (size_t k = 0; k < K; k++) {
             for (size_t i = 0; i < n; i++) {
                 double wi = (w ? w[i] : 1) * counts[i];
                 double t = s->task == MDL_TASK_REGRESSION ? y[i]
                            : s->task == MDL_TASK_BINARY   ? y[i]
                                                           : ((size_t)y[i] == k);
-                gp[i].g = (int32_t)lrint(-t * wi / gscale);
-                gp[i].h = (int32_t)lrint(wi / hscale);
+                gp[i] = gpair_pack((int32_t)lrint(-t * wi / gscale), (uint32_t)lrint(wi / hscale));
             }
             if ((rc = learner_grow(L, gp, gscale, hscale, rows, nrows, NULL, &rng, err)))
                 goto done;
+            for (size_t i = 0; i < n; i++) {
+                double wi = (w ? w[i] : 1) * counts[i];
+                double t = s->task == MDL_TASK_MULTICLASS ? ((size_t)y[i] == k) : y[i];
+                g[i] = -t * wi;
+                h[i] = wi;
+            }
+            learner_refit_exact(L, g, h);
             double *values = learner_leaf_values(L);
             for (size_t l = 0; l < learner_num_leaves(L); l++)
                 values[l] /= p->n_estimators;
@@ -167,6 +176,8 @@ done:
     free(gp);
     free(counts);
     free(rows);
+    free(g);
+    free(h);
     if (rc) {
         forest_free(m);
         return rc;

@@ -1,10 +1,12 @@
 /*
  * gbdt.c — the boosting loop (see gbdt.h).
  *
- * Each round: gradients from the current raw scores, quantised to int32
- * against the round's largest magnitude (30 bits of resolution, far beyond
- * float), one tree per output grown by the histogram learner, leaf values
- * scaled by the learning rate, then scores updated through the learner's
+ * Each round: gradients from the current raw scores, quantised with
+ * unbiased stochastic rounding to as many levels as exact 32-bit sums allow
+ * (learner.h; 1,024 levels for a million rows, millions for small data —
+ * LightGBM shows far fewer suffice), one tree per output grown by the
+ * histogram learner on them, leaf values then recomputed from the exact
+ * gradients and scaled by the learning rate, then scores updated through the learner's
  * leaf row ranges (rows out of the bag are routed through the new tree on
  * their raw values, the same path prediction takes).  Validation rows are
  * scored the same way, so early stopping watches exactly what predict will
@@ -205,25 +207,45 @@ static int check_objective(obj_id id, mdl_task task, const double *y, size_t n, 
     return ML_OK;
 }
 
-/* Quantises g and h to int32 against their largest magnitudes. */
-static void quantise(const double *g, const double *h, const uint32_t *rows, size_t nrows,
-                     size_t n, gpair *out, double *gscale, double *hscale)
+/* 64 random bits from a key: splitmix64's finaliser.  Counter based, so
+ * each row's draw is the same whichever thread makes it. */
+static inline uint64_t key_bits(uint64_t key)
 {
-    double gmax = 0, hmax = 0;
+    uint64_t z = key + 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Quantises g and h against their largest magnitudes to the levels the
+ * learner allows for n rows, rounding stochastically (unbiased: small
+ * gradients keep their expected value instead of vanishing), and packs
+ * them.  salt makes the draws differ between rounds and outputs. */
+static void quantise(const double *g, const double *h, size_t n, uint64_t salt, gpair *out,
+                     double *gscale, double *hscale)
+{
+    double gmax = 0, hmax = 0, glevels, hlevels;
+#pragma omp parallel for schedule(static) reduction(max : gmax, hmax) if (n > 65536)
     for (size_t i = 0; i < n; i++) {
-        gmax = fmax(gmax, fabs(g[i]));
-        hmax = fmax(hmax, h[i]);
+        double a = fabs(g[i]);
+        gmax = a > gmax ? a : gmax;
+        hmax = h[i] > hmax ? h[i] : hmax;
     }
-    (void)rows;
-    (void)nrows;
-    const double levels = 1073741824.0; /* 2^30 */
-    *gscale = gmax > 0 ? gmax / levels : 1;
-    *hscale = hmax > 0 ? hmax / levels : 1;
+    learner_levels(n, &glevels, &hlevels);
+    *gscale = gmax > 0 ? gmax / glevels : 1;
+    *hscale = hmax > 0 ? hmax / hlevels : 1;
     double gi = 1 / *gscale, hi = 1 / *hscale;
+    uint64_t base = salt * 0x100000001b3ull;
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (size_t i = 0; i < n; i++) {
-        out[i].g = (int32_t)lrint(g[i] * gi);
-        out[i].h = (int32_t)lrint(h[i] * hi);
+        /* One draw gives both uniforms: 32 bits each is plenty for
+         * rounding to at most 2^31 levels. */
+        uint64_t bits = key_bits(base ^ i);
+        double qg = floor(g[i] * gi + (double)(bits >> 32) * 0x1.0p-32);
+        double qh = floor(h[i] * hi + (double)(uint32_t)bits * 0x1.0p-32);
+        qg = qg < -glevels ? -glevels : qg > glevels ? glevels : qg;
+        qh = qh < 0 ? 0 : qh > hlevels ? hlevels : qh;
+        out[i] = gpair_pack((int32_t)qg, (uint32_t)qh);
     }
 }
 
@@ -407,12 +429,13 @@ static void update_scores(train_state *st, const gbdt_train_input *in, const ens
     learner *L = st->L;
     const double *values = learner_leaf_values(L);
     const uint32_t *rows = learner_rows(L);
-    size_t K = st->K;
-    for (size_t l = 0; l < learner_num_leaves(L); l++) {
+    size_t K = st->K, nleaves = learner_num_leaves(L);
+    /* Leaves own disjoint rows, so they can be updated side by side. */
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t l = 0; l < nleaves; l++) {
         size_t b, e2;
         learner_leaf_range(L, l, &b, &e2);
         double v = values[l];
-#pragma omp parallel for schedule(static) if (e2 - b > 65536)
         for (size_t i = b; i < e2; i++)
             st->score[(size_t)rows[i] * K + k] += v;
     }
@@ -487,10 +510,12 @@ int gbdt_train(const gbdt_train_input *in, const gbdt_params *p, gbdt_model **ou
                 for (size_t i = 0; i < n; i++)
                     if (!st.in_bag[i])
                         st.g[i] = st.h[i] = 0;
-            quantise(st.g, st.h, NULL, 0, n, st.gp, &gscale, &hscale);
+            uint64_t salt = ((uint64_t)(uint32_t)p->seed << 32) ^ ((uint64_t)round * K + k);
+            quantise(st.g, st.h, n, salt, st.gp, &gscale, &hscale);
             if ((rc = learner_grow(st.L, st.gp, gscale, hscale, bagging ? st.bag : NULL, nbag,
                                    st.feature_mask, &rng, err)))
                 goto done;
+            learner_refit_exact(st.L, st.g, st.h);
             if (obj_refits_leaves(m->objective))
                 refit_leaves(st.L, in->y, st.score, K, k,
                              m->objective == OBJ_L1 ? 0.5 : m->alpha, st.refit);

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { HSTRIDE = 256, PARALLEL_MIN_ROWS = 16384, CHUNK_ROWS = 8192 };
+enum { HSTRIDE = 256, PARALLEL_MIN_ROWS = 4096, CHUNK_ROWS = 4096 };
 
 typedef struct hbin {
     int64_t g, h;
@@ -39,7 +39,7 @@ typedef struct leaf_state {
     size_t begin, end;
     int64_t g, h;
     int depth;
-    hbin *hist;
+    gpair *hist;
     split best;
     double lo, hi; /* output bounds from monotone constraints */
     int parent, side;
@@ -63,10 +63,10 @@ struct learner {
     size_t nleaves;
     bnode *nodes;
     size_t nnodes;
-    hbin **hist_free;
+    gpair **hist_free;
     size_t nhist_free, nhist_all;
-    hbin **hist_all;
-    hbin *thread_hists;
+    gpair **hist_all;
+    gpair *thread_hists;
     int nthreads;
     const gpair *g;
     double gscale, hscale;
@@ -133,7 +133,7 @@ int learner_create(const binned *data, const bin_mapper *mappers, const tree_par
     L->split_gain = calloc(nf, sizeof *L->split_gain);
     L->split_count = calloc(nf, sizeof *L->split_count);
     if (L->nthreads > 1)
-        L->thread_hists = malloc((size_t)(L->nthreads - 1) * hist_slots(L) * sizeof(hbin));
+        L->thread_hists = malloc((size_t)(L->nthreads - 1) * hist_slots(L) * sizeof(gpair));
     if (!L->idx || !L->scratch || !L->goes_left || !L->leaves || !L->nodes || !L->hist_all ||
         !L->hist_free || !L->node_mask || !L->feature_best || !L->leaf_values ||
         !L->split_gain || !L->split_count || (L->nthreads > 1 && !L->thread_hists)) {
@@ -144,24 +144,45 @@ int learner_create(const binned *data, const bin_mapper *mappers, const tree_par
     return ML_OK;
 }
 
-static hbin *hist_take(learner *L)
+static gpair *hist_take(learner *L)
 {
     if (L->nhist_free)
         return L->hist_free[--L->nhist_free];
-    hbin *h = malloc(hist_slots(L) * sizeof *h);
+    gpair *h = malloc(hist_slots(L) * sizeof *h);
     if (h)
         L->hist_all[L->nhist_all++] = h;
     return h;
 }
 
-static void hist_give(learner *L, hbin *h)
+static void hist_give(learner *L, gpair *h)
 {
     if (h)
         L->hist_free[L->nhist_free++] = h;
 }
 
 /* Adds rows [b, e) of idx (or the rows b..e themselves when idx is NULL). */
-static void accumulate(const learner *L, const uint32_t *idx, size_t b, size_t e, hbin *h)
+void learner_levels(size_t nrows, double *g_levels, double *h_levels)
+{
+    int bits = 0;
+    while (bits < 40 && ((size_t)1 << bits) <= nrows)
+        bits++;
+    /* Sums of up to nrows values below 2^(30-bits) stay below 2^30 in
+     * magnitude (g, signed half) and 2^31 (h, unsigned half). */
+    int b = bits < 22 ? 30 - bits : 8;
+    *g_levels = (double)((int64_t)1 << b) - 1;
+    *h_levels = (double)((int64_t)1 << (b + 1)) - 1;
+}
+
+static void unpack(const gpair *packed, int n, hbin *out)
+{
+    for (int b = 0; b < n; b++) {
+        out[b].h = (int64_t)(uint32_t)packed[b];
+        out[b].g = (packed[b] - out[b].h) / 4294967296LL;
+    }
+}
+
+/* Adds rows [b, e) of idx (or the rows b..e themselves when idx is NULL). */
+static void accumulate(const learner *L, const uint32_t *idx, size_t b, size_t e, gpair *h)
 {
     const size_t nf = L->nf;
     const uint8_t *bins = L->data->bins;
@@ -173,16 +194,21 @@ static void accumulate(const learner *L, const uint32_t *idx, size_t b, size_t e
             __builtin_prefetch(g + idx[i + 16]);
         }
         const uint8_t *row = bins + (size_t)r * nf;
-        const int64_t gg = g[r].g, hh = g[r].h;
-        hbin *hp = h;
-        for (size_t f = 0; f < nf; f++, hp += HSTRIDE) {
-            hp[row[f]].g += gg;
-            hp[row[f]].h += hh;
+        const gpair v = g[r];
+        gpair *hp = h;
+        size_t f = 0;
+        for (; f + 4 <= nf; f += 4, hp += 4 * HSTRIDE) {
+            hp[row[f]] += v;
+            hp[HSTRIDE + row[f + 1]] += v;
+            hp[2 * HSTRIDE + row[f + 2]] += v;
+            hp[3 * HSTRIDE + row[f + 3]] += v;
         }
+        for (; f < nf; f++, hp += HSTRIDE)
+            hp[row[f]] += v;
     }
 }
 
-static void build_hist(learner *L, const uint32_t *idx, size_t b, size_t e, hbin *out)
+static void build_hist(learner *L, const uint32_t *idx, size_t b, size_t e, gpair *out)
 {
     size_t slots = hist_slots(L), n = e - b;
     int T = L->nthreads;
@@ -196,17 +222,15 @@ static void build_hist(learner *L, const uint32_t *idx, size_t b, size_t e, hbin
 #pragma omp parallel num_threads(T)
     {
         int t = omp_get_thread_num(), nt = omp_get_num_threads();
-        hbin *h = t == 0 ? out : L->thread_hists + (size_t)(t - 1) * slots;
+        gpair *h = t == 0 ? out : L->thread_hists + (size_t)(t - 1) * slots;
         memset(h, 0, slots * sizeof *h);
         size_t cb = b + n * (size_t)t / (size_t)nt, ce = b + n * (size_t)(t + 1) / (size_t)nt;
         accumulate(L, idx, cb, ce, h);
 #pragma omp barrier
 #pragma omp for schedule(static)
         for (size_t s = 0; s < slots; s++)
-            for (int k = 1; k < nt; k++) {
-                out[s].g += L->thread_hists[(size_t)(k - 1) * slots + s].g;
-                out[s].h += L->thread_hists[(size_t)(k - 1) * slots + s].h;
-            }
+            for (int k = 1; k < nt; k++)
+                out[s] += L->thread_hists[(size_t)(k - 1) * slots + s];
     }
 }
 
@@ -387,7 +411,9 @@ static void find_best_split(learner *L, leaf_state *leaf)
                 L->node_mask[f] = 0;
     }
     int nf = (int)L->nf;
-#pragma omp parallel for schedule(dynamic, 1) if (n >= PARALLEL_MIN_ROWS && nf >= 4)
+    /* Split search costs the same for any leaf size (features x bins), so
+     * it is always worth sharing out. */
+#pragma omp parallel for schedule(dynamic, 1) if (nf >= 4)
     for (int f = 0; f < nf; f++) {
         split *best = &L->feature_best[f];
         best->gain = -INFINITY;
@@ -395,7 +421,8 @@ static void find_best_split(learner *L, leaf_state *leaf)
             continue;
         eval_ctx c = base;
         c.monotone = p->monotone ? p->monotone[f] : 0;
-        const hbin *hist = leaf->hist + (size_t)f * HSTRIDE;
+        hbin hist[HSTRIDE];
+        unpack(leaf->hist + (size_t)f * HSTRIDE, L->mappers[f].nbins + 1, hist);
         if (L->mappers[f].categorical)
             best_categorical(&c, f, hist, best);
         else
@@ -538,17 +565,15 @@ static int split_leaf(learner *L, size_t li, ml_error *err)
     /* Build the smaller child's histogram, derive the larger one's. */
     bool left_smaller = nleft <= old.end - old.begin - nleft;
     leaf_state *small = left_smaller ? left : right, *large = left_smaller ? right : left;
-    hbin *fresh = hist_take(L);
+    gpair *fresh = hist_take(L);
     if (!fresh)
         return ml_err(err, ML_ENOMEM, "out of memory for histograms");
     large->hist = old.hist;
     small->hist = fresh;
     build_hist(L, L->idx, small->begin, small->end, small->hist);
     size_t slots = hist_slots(L);
-    for (size_t k = 0; k < slots; k++) {
-        large->hist[k].g -= small->hist[k].g;
-        large->hist[k].h -= small->hist[k].h;
-    }
+    for (size_t k = 0; k < slots; k++)
+        large->hist[k] -= small->hist[k];
     find_best_split(L, left);
     find_best_split(L, right);
     for (int side = 0; side < 2; side++) {
@@ -590,9 +615,11 @@ int learner_grow(learner *L, const gpair *g, double gscale, double hscale, const
         return ml_err(err, ML_ENOMEM, "out of memory for histograms");
     build_hist(L, rows ? L->idx : NULL, 0, n, root->hist);
     /* Leaf totals from any one feature's histogram (every row is in one bin). */
+    hbin first[HSTRIDE];
+    unpack(root->hist, HSTRIDE, first);
     for (int b = 0; b < HSTRIDE; b++) {
-        root->g += root->hist[b].g;
-        root->h += root->hist[b].h;
+        root->g += first[b].g;
+        root->h += first[b].h;
     }
     find_best_split(L, root);
     while (L->nleaves < (size_t)L->p.num_leaves) {
@@ -615,6 +642,21 @@ int learner_grow(learner *L, const gpair *g, double gscale, double hscale, const
                                         (double)leaf->h * hscale, leaf->lo, leaf->hi);
     }
     return ML_OK;
+}
+
+void learner_refit_exact(learner *L, const double *g, const double *h)
+{
+    /* One leaf per task: each leaf's sum keeps its row order. */
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t l = 0; l < L->nleaves; l++) {
+        const leaf_state *leaf = &L->leaves[l];
+        double sg = 0, sh = 0;
+        for (size_t i = leaf->begin; i < leaf->end; i++) {
+            sg += g[L->idx[i]];
+            sh += h[L->idx[i]];
+        }
+        L->leaf_values[l] = leaf_output(&L->p, sg, sh, leaf->lo, leaf->hi);
+    }
 }
 
 size_t learner_num_leaves(const learner *L)

@@ -4,10 +4,12 @@
  * gradient pairs, and appends it to an ensemble.
  *
  * Contract
- *  - Gradients arrive quantised: int32 g and h per row with scales
- *    (g_real = g * gscale).  Histograms sum them in int64, so every sum is
- *    exact and independent of the order rows are added in: a tree depends
- *    on the data and the seed, never on the thread count.
+ *  - Gradients arrive quantised and packed: one int64 per row holding
+ *    g * 2^32 + h (h >= 0), with scales (g_real = g * gscale).  The levels
+ *    are bounded (learner_levels) so that the sums of any set of rows still
+ *    fit each half, so a histogram slot is one 64-bit add per row and
+ *    feature, sums are exact, and a tree depends on the data and the seed,
+ *    never on the thread count or the order rows are added in.
  *  - Growth is leaf-wise (best gain first) up to num_leaves, bounded by
  *    max_depth (0 = none); histograms are built for the smaller child and
  *    the larger one is the parent minus it.
@@ -26,9 +28,15 @@
 
 #include <stdint.h>
 
-typedef struct gpair {
-    int32_t g, h;
-} gpair;
+typedef int64_t gpair;
+
+static inline gpair gpair_pack(int32_t g, uint32_t h)
+{
+    return (gpair)((uint64_t)(int64_t)g << 32) + (gpair)h;
+}
+
+/* Largest |g| and h levels for nrows rows: nrows * levels fits 31 bits. */
+void learner_levels(size_t nrows, double *g_levels, double *h_levels);
 
 typedef struct tree_params {
     int num_leaves;
@@ -63,6 +71,10 @@ const uint32_t *learner_rows(const learner *L);
 void learner_leaf_range(const learner *L, size_t leaf, size_t *begin, size_t *end);
 /* Raw leaf outputs, writable so the caller can scale or refit them. */
 double *learner_leaf_values(learner *L);
+
+/* Replaces each leaf's value by the one its rows' exact gradients give
+ * (the split search used the quantised ones), within the leaf's bounds. */
+void learner_refit_exact(learner *L, const double *g, const double *h);
 
 /* Appends the last grown tree to e. */
 int learner_emit(const learner *L, ens_ensemble *e, ml_error *err);
