@@ -476,6 +476,17 @@ int cmd_train(int argc, char **argv)
         {
             printf("  %s %.6g", key, json_real_value(value));
         }
+        json_t *imp = json_object_get(summary, "importance");
+        if (json_array_size(imp) > 0) {
+            printf("\ntop inputs by gain:");
+            for (size_t i = 0; i < json_array_size(imp) && i < 5; i++) {
+                json_t *e = json_array_get(imp, i);
+                printf("%s %s (%.4g, %lld splits)", i ? "," : "",
+                       json_string_value(json_object_get(e, "input")),
+                       json_real_value(json_object_get(e, "gain")),
+                       (long long)json_integer_value(json_object_get(e, "splits")));
+            }
+        }
         printf("\nwrote %s (sha256 %.12s...)\n", a.out, model->sha256);
     }
 done:

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 typedef struct ml_file {
     const char *data; /* len bytes; not NUL-terminated */
@@ -25,5 +26,12 @@ typedef struct ml_file {
  * included) or "PATH: cannot read: reason", and ML_ENOMEM. */
 int ml_file_load(const char *path, ml_file *f, ml_error *err);
 void ml_file_release(ml_file *f);
+
+/* Permission bits a new file gets here (0666 less the process umask), for
+ * temp files that replace a destination by rename. */
+mode_t ml_file_new_mode(void);
+/* fsync of the directory holding path, so a rename into it is durable;
+ * best effort (the rename has happened either way). */
+void ml_fsync_dir_of(const char *path);
 
 #endif

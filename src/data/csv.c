@@ -2284,20 +2284,6 @@ static void sink_abort_impl(void *impl)
     sink_free(impl, true);
 }
 
-static void fsync_dir_of(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return;
-    char *slash = strrchr(copy, '/');
-    const char *dir = slash ? (slash == copy ? "/" : (*slash = '\0', copy)) : ".";
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd); /* best effort: the rename is done either way */
-        close(dfd);
-    }
-    free(copy);
-}
 
 static int sink_commit_impl(void *impl, ml_error *err)
 {
@@ -2340,27 +2326,13 @@ static int sink_commit_impl(void *impl, ml_error *err)
         }
     }
     if (!rc)
-        fsync_dir_of(k->path);
+        ml_fsync_dir_of(k->path);
     sink_free(k, rc != ML_OK);
     return rc;
 }
 
 static const sink_writer_ops sink_ops = {sink_write_batch, sink_commit_impl, sink_abort_impl};
 
-/* The permission bits a new file would get (0666 less the umask). */
-static mode_t new_file_mode(void)
-{
-    mode_t mask = 022;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (f) {
-        char line[256];
-        while (fgets(line, sizeof line, f))
-            if (strncmp(line, "Umask:", 6) == 0)
-                mask = (mode_t)strtoul(line + 6, NULL, 8);
-        fclose(f);
-    }
-    return 0666 & ~mask;
-}
 
 static int sink_header(sink *k, const tbl_table *schema, ml_error *err)
 {
@@ -2427,7 +2399,7 @@ int csv_sink_open(const char *path, const sink_options *opts, const tbl_table *s
         sink_free(k, false);
         return rc;
     }
-    fchmod(k->fd, new_file_mode());
+    fchmod(k->fd, ml_file_new_mode());
     if (has_suffix(path, ".gz")) {
         int dupfd = dup(k->fd);
         k->gz = dupfd >= 0 ? gzdopen(dupfd, "wb") : NULL;

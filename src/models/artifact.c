@@ -171,36 +171,7 @@ done:
     return rc;
 }
 
-static mode_t new_file_mode(void)
-{
-    mode_t mask = 022;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (f) {
-        char line[256];
-        while (fgets(line, sizeof line, f))
-            if (strncmp(line, "Umask:", 6) == 0)
-                mask = (mode_t)strtoul(line + 6, NULL, 8);
-        fclose(f);
-    }
-    return 0666 & ~mask;
-}
 
-static void fsync_dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd); /* best effort: the rename is done either way */
-        close(dfd);
-    }
-}
 
 /* Writes all bytes to a temporary beside path and renames it over path. */
 static int write_atomically(const char *path, const uint8_t *p, size_t len, ml_error *err)
@@ -220,7 +191,7 @@ static int write_atomically(const char *path, const uint8_t *p, size_t len, ml_e
         return rc;
     }
     int rc = ML_OK;
-    if (fchmod(fd, new_file_mode()) != 0)
+    if (fchmod(fd, ml_file_new_mode()) != 0)
         rc = ml_err(err, ML_EIO, "%s: cannot set permissions: %s", path, strerror(errno));
     for (size_t done = 0; !rc && done < len;) {
         ssize_t w = write(fd, p + done, len - done);
@@ -241,7 +212,7 @@ static int write_atomically(const char *path, const uint8_t *p, size_t len, ml_e
     if (rc)
         unlink(tmp);
     else
-        fsync_dir_of(path);
+        ml_fsync_dir_of(path);
     free(tmp);
     return rc;
 }

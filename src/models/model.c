@@ -77,10 +77,10 @@ void mdl_free(mdl_model *m)
 {
     if (!m)
         return;
-    schema_free(m->schema);
     gbdt_free(m->gbdt);
-    lin_free(m->linear);
+    lin_free(m->linear); /* borrows the schema: free it first */
     forest_free(m->forest);
+    schema_free(m->schema);
     free(m->metadata);
     for (size_t k = 0; k < m->noutputs && m->output_names; k++)
         free(m->output_names[k]);

@@ -19,6 +19,7 @@ enum {
     ENS_MAX_NODES = 1 << 30,
     ENS_BLOCK_ROWS = 64,
     ENS_PARALLEL_MIN_ROWS = 1024,
+    GROUP = 8, /* trees walked side by side; walk_group names eight chains */
 };
 
 int ens_create(size_t nfeatures, size_t noutputs, ens_ensemble **out, ml_error *err)
@@ -143,6 +144,15 @@ int ens_prepare(ens_ensemble *e, ml_error *err)
             e->fast[i] = n;
         }
     }
+    e->lockstep_trees = 0;
+    while (e->lockstep_trees + GROUP <= e->ntrees) {
+        bool categorical = false;
+        for (size_t g = 0; g < GROUP; g++)
+            categorical |= e->tree_categorical[e->lockstep_trees + g];
+        if (categorical)
+            break;
+        e->lockstep_trees += GROUP;
+    }
     return ML_OK;
 }
 
@@ -155,47 +165,42 @@ static inline uint32_t fast_step(const ens_node *n, const double *row)
     return n->left + right;
 }
 
-enum { GROUP = 8 };
-
-/* Raw scores of one row: trees walked GROUP at a time so that their
- * independent chains of loads overlap; sums still follow tree order. */
-static void predict_row(const ens_ensemble *e, const double *row, double *out)
+/* Adds trees [t, t + GROUP) for one row: eight named chains whose loads
+ * overlap (the compiler keeps them in registers); a leaf steps to itself,
+ * so the group runs until its deepest path ends. */
+static inline void walk_group(const ens_ensemble *e, size_t t, const double *row, double *out)
 {
-    size_t K = e->noutputs, nt = e->ntrees;
-    for (size_t k = 0; k < K; k++)
-        out[k] = e->base[k];
     const ens_node *fast = e->fast;
-    size_t t = 0;
-    for (; t + GROUP <= nt; t += GROUP) {
-        bool general = false;
-        for (size_t g = 0; g < GROUP; g++)
-            general |= e->tree_categorical[t + g];
-        if (general)
-            break;
-        /* Eight named chains: their loads overlap. */
-        const uint32_t *root = e->tree_root + t;
-        uint32_t i0 = root[0], i1 = root[1], i2 = root[2], i3 = root[3], i4 = root[4],
-                 i5 = root[5], i6 = root[6], i7 = root[7];
-        uint32_t done;
-        do {
-            const ens_node *n0 = &fast[i0], *n1 = &fast[i1], *n2 = &fast[i2], *n3 = &fast[i3],
-                           *n4 = &fast[i4], *n5 = &fast[i5], *n6 = &fast[i6], *n7 = &fast[i7];
-            done = n0->info & n1->info & n2->info & n3->info & n4->info & n5->info & n6->info &
-                   n7->info;
-            i0 = fast_step(n0, row);
-            i1 = fast_step(n1, row);
-            i2 = fast_step(n2, row);
-            i3 = fast_step(n3, row);
-            i4 = fast_step(n4, row);
-            i5 = fast_step(n5, row);
-            i6 = fast_step(n6, row);
-            i7 = fast_step(n7, row);
-        } while (!(done & ENS_LEAF));
-        const uint32_t idx[GROUP] = {i0, i1, i2, i3, i4, i5, i6, i7};
-        for (size_t g = 0; g < GROUP; g++)
-            out[(t + g) % K] += e->leaf_value[idx[g]];
-    }
-    for (; t < nt; t++) {
+    const uint32_t *root = e->tree_root + t;
+    uint32_t i0 = root[0], i1 = root[1], i2 = root[2], i3 = root[3], i4 = root[4], i5 = root[5],
+             i6 = root[6], i7 = root[7];
+    uint32_t done;
+    do {
+        const ens_node *n0 = &fast[i0], *n1 = &fast[i1], *n2 = &fast[i2], *n3 = &fast[i3],
+                       *n4 = &fast[i4], *n5 = &fast[i5], *n6 = &fast[i6], *n7 = &fast[i7];
+        done = n0->info & n1->info & n2->info & n3->info & n4->info & n5->info & n6->info &
+               n7->info;
+        i0 = fast_step(n0, row);
+        i1 = fast_step(n1, row);
+        i2 = fast_step(n2, row);
+        i3 = fast_step(n3, row);
+        i4 = fast_step(n4, row);
+        i5 = fast_step(n5, row);
+        i6 = fast_step(n6, row);
+        i7 = fast_step(n7, row);
+    } while (!(done & ENS_LEAF));
+    const uint32_t idx[GROUP] = {i0, i1, i2, i3, i4, i5, i6, i7};
+    size_t K = e->noutputs;
+    for (size_t g = 0; g < GROUP; g++)
+        out[(t + g) % K] += e->leaf_value[idx[g]];
+}
+
+/* Adds trees [t, ntrees) for one row, one at a time. */
+static void walk_rest(const ens_ensemble *e, size_t t, const double *row, double *out)
+{
+    const ens_node *fast = e->fast;
+    size_t K = e->noutputs;
+    for (; t < e->ntrees; t++) {
         if (e->tree_categorical[t]) {
             out[t % K] += ens_tree_value(e, t, row);
             continue;
@@ -207,12 +212,21 @@ static void predict_row(const ens_ensemble *e, const double *row, double *out)
     }
 }
 
+/* A block of rows goes through each group of trees before the next group,
+ * so the group's nodes stay in L1 while the block's rows pass; each row
+ * still adds its trees in order (bit-identical to one row at a time). */
 static void predict_block_rows(const ens_ensemble *e, const double *rows, size_t nrows,
                                double *out)
 {
     size_t K = e->noutputs, m = e->nfeatures;
     for (size_t r = 0; r < nrows; r++)
-        predict_row(e, rows + r * m, out + r * K);
+        for (size_t k = 0; k < K; k++)
+            out[r * K + k] = e->base[k];
+    for (size_t t = 0; t < e->lockstep_trees; t += GROUP)
+        for (size_t r = 0; r < nrows; r++)
+            walk_group(e, t, rows + r * m, out + r * K);
+    for (size_t r = 0; r < nrows; r++)
+        walk_rest(e, e->lockstep_trees, rows + r * m, out + r * K);
 }
 
 void ens_predict_rows(const ens_ensemble *e, const double *rows, size_t nrows, double *out)
@@ -422,5 +436,58 @@ int ens_read(ml_rbuf *r, size_t nfeatures, const bool *categorical_input,
     return ML_OK;
 fail:
     ens_free(e);
+    return rc;
+}
+
+int ens_read_for_schema(ml_rbuf *r, const mdl_schema *s, size_t noutputs, ens_ensemble **out,
+                        ml_error *err)
+{
+    *out = NULL;
+    size_t nf = s->nfeatures;
+    bool *categorical = calloc(nf ? nf : 1, sizeof *categorical);
+    size_t *ncat = calloc(nf ? nf : 1, sizeof *ncat);
+    int rc = ML_OK;
+    if (!categorical || !ncat) {
+        rc = ml_err(err, ML_ENOMEM, "out of memory loading trees");
+        goto done;
+    }
+    for (size_t j = 0; j < nf; j++) {
+        categorical[j] = s->features[j].categorical;
+        ncat[j] = categorical[j] ? tbl_dict_size(s->features[j].categories) : 0;
+    }
+    if ((rc = ens_read(r, nf, categorical, ncat, out, err)))
+        goto done;
+    if ((*out)->noutputs != noutputs) {
+        rc = ml_err(err, ML_EFORMAT, "%s: the trees have %zu outputs, the model's %s task needs %zu",
+                    r->what, (*out)->noutputs, mdl_task_name(s->task), noutputs);
+        ens_free(*out);
+        *out = NULL;
+    }
+done:
+    free(categorical);
+    free(ncat);
+    return rc;
+}
+
+void ens_write_importance(const double *gain, const uint64_t *count, size_t n, ml_wbuf *w)
+{
+    for (size_t j = 0; j < n; j++) {
+        wbuf_f64(w, gain[j]);
+        wbuf_u64(w, count[j]);
+    }
+}
+
+int ens_read_importance(ml_rbuf *r, size_t n, double **gain, uint64_t **count, ml_error *err)
+{
+    *gain = malloc((n ? n : 1) * sizeof **gain);
+    *count = malloc((n ? n : 1) * sizeof **count);
+    if (!*gain || !*count)
+        return ml_err(err, ML_ENOMEM, "out of memory loading the model");
+    int rc = ML_OK;
+    for (size_t j = 0; j < n && !rc; j++) {
+        rc = rbuf_f64(r, &(*gain)[j], "split gain", err);
+        if (!rc)
+            rc = rbuf_u64(r, &(*count)[j], "split count", err);
+    }
     return rc;
 }

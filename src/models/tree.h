@@ -24,6 +24,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "models/frame.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -67,6 +68,7 @@ typedef struct ens_ensemble {
     ens_node *fast;
     double *leaf_value;
     uint8_t *tree_categorical;
+    size_t lockstep_trees; /* leading trees walked in groups (no categorical split) */
 } ens_ensemble;
 
 /* ---- building ------------------------------------------------------------ */
@@ -137,6 +139,16 @@ void ens_predict_rows(const ens_ensemble *e, const double *rows, size_t nrows, d
 void ens_predict_cols(const ens_ensemble *e, const double *const *cols, size_t nrows, double *out);
 
 void ens_write(const ens_ensemble *e, ml_wbuf *w);
+/* Reads an ensemble whose inputs must be the schema's (categorical ones
+ * with at most their category count in code bins) and whose outputs must
+ * number `noutputs`. */
+int ens_read_for_schema(ml_rbuf *r, const mdl_schema *s, size_t noutputs, ens_ensemble **out,
+                        ml_error *err);
+
+/* Per-input importance of tree models: total gain and split count. */
+void ens_write_importance(const double *gain, const uint64_t *count, size_t n, ml_wbuf *w);
+int ens_read_importance(ml_rbuf *r, size_t n, double **gain, uint64_t **count, ml_error *err);
+
 /* categorical_input[j] and ncategories[j] describe input j of the schema. */
 int ens_read(ml_rbuf *r, size_t nfeatures, const bool *categorical_input,
              const size_t *ncategories, ens_ensemble **out, ml_error *err);

@@ -210,25 +210,17 @@ void forest_write(const forest_model *m, ml_wbuf *w)
 {
     wbuf_u32(w, FOREST_FORMAT);
     ens_write(m->ens, w);
-    for (size_t j = 0; j < m->ens->nfeatures; j++) {
-        wbuf_f64(w, m->split_gain[j]);
-        wbuf_u64(w, m->split_count[j]);
-    }
+    ens_write_importance(m->split_gain, m->split_count, m->ens->nfeatures, w);
 }
 
 int forest_read(ml_rbuf *r, const mdl_schema *s, forest_model **out, ml_error *err)
 {
     *out = NULL;
     forest_model *m = calloc(1, sizeof *m);
-    size_t nf = s->nfeatures;
-    bool *categorical = calloc(nf ? nf : 1, sizeof *categorical);
-    size_t *ncat = calloc(nf ? nf : 1, sizeof *ncat);
     uint32_t format;
     int rc = ML_OK;
-    if (!m || !categorical || !ncat) {
-        rc = ml_err(err, ML_ENOMEM, "out of memory loading the model");
-        goto done;
-    }
+    if (!m)
+        return ml_err(err, ML_ENOMEM, "out of memory loading the model");
     m->task = s->task;
     if ((rc = rbuf_u32(r, &format, "forest format", err)))
         goto done;
@@ -237,31 +229,11 @@ int forest_read(ml_rbuf *r, const mdl_schema *s, forest_model **out, ml_error *e
                     format);
         goto done;
     }
-    for (size_t j = 0; j < nf; j++) {
-        categorical[j] = s->features[j].categorical;
-        ncat[j] = categorical[j] ? tbl_dict_size(s->features[j].categories) : 0;
-    }
-    if ((rc = ens_read(r, nf, categorical, ncat, &m->ens, err)))
+    size_t outputs = s->task == MDL_TASK_MULTICLASS ? s->nclasses : 1;
+    if ((rc = ens_read_for_schema(r, s, outputs, &m->ens, err)))
         goto done;
-    size_t expect = s->task == MDL_TASK_MULTICLASS ? s->nclasses : 1;
-    if (m->ens->noutputs != expect) {
-        rc = ml_err(err, ML_EFORMAT, "%s: the trees do not fit the model's task", r->what);
-        goto done;
-    }
-    m->split_gain = malloc((nf ? nf : 1) * sizeof *m->split_gain);
-    m->split_count = malloc((nf ? nf : 1) * sizeof *m->split_count);
-    if (!m->split_gain || !m->split_count) {
-        rc = ml_err(err, ML_ENOMEM, "out of memory loading the model");
-        goto done;
-    }
-    for (size_t j = 0; j < nf && !rc; j++) {
-        rc = rbuf_f64(r, &m->split_gain[j], "split gain", err);
-        if (!rc)
-            rc = rbuf_u64(r, &m->split_count[j], "split count", err);
-    }
+    rc = ens_read_importance(r, s->nfeatures, &m->split_gain, &m->split_count, err);
 done:
-    free(categorical);
-    free(ncat);
     if (rc) {
         forest_free(m);
         return rc;

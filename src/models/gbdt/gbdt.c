@@ -595,26 +595,19 @@ void gbdt_write(const gbdt_model *m, ml_wbuf *w)
     wbuf_str(w, m->metric);
     wbuf_f64(w, m->best_valid);
     ens_write(m->ens, w);
-    for (size_t j = 0; j < m->ens->nfeatures; j++) {
-        wbuf_f64(w, m->split_gain[j]);
-        wbuf_u64(w, m->split_count[j]);
-    }
+    ens_write_importance(m->split_gain, m->split_count, m->ens->nfeatures, w);
 }
 
 int gbdt_read(ml_rbuf *r, const mdl_schema *s, gbdt_model **out, ml_error *err)
 {
     *out = NULL;
     gbdt_model *m = calloc(1, sizeof *m);
-    bool *categorical = calloc(s->nfeatures, sizeof *categorical);
-    size_t *ncat = calloc(s->nfeatures, sizeof *ncat);
     int rc = ML_OK;
     uint32_t format;
     uint8_t objective;
     char *metric = NULL;
-    if (!m || !categorical || !ncat) {
-        rc = ml_err(err, ML_ENOMEM, "out of memory loading the model");
-        goto done;
-    }
+    if (!m)
+        return ml_err(err, ML_ENOMEM, "out of memory loading the model");
     if ((rc = rbuf_u32(r, &format, "gbdt format", err)))
         goto done;
     if (format != GBDT_FORMAT) {
@@ -630,40 +623,19 @@ int gbdt_read(ml_rbuf *r, const mdl_schema *s, gbdt_model **out, ml_error *err)
         (rc = rbuf_f64(r, &m->best_valid, "best validation value", err)))
         goto done;
     snprintf(m->metric, sizeof m->metric, "%s", metric);
-    if (objective >= OBJ_COUNT) {
-        rc = ml_err(err, ML_EFORMAT, "%s: unknown objective %u", r->what, objective);
+    if (objective >= OBJ_COUNT || (objective == OBJ_BINARY) != (s->task == MDL_TASK_BINARY) ||
+        (objective == OBJ_MULTICLASS) != (s->task == MDL_TASK_MULTICLASS)) {
+        rc = ml_err(err, ML_EFORMAT, "%s: objective %u does not fit the model's %s task",
+                    r->what, objective, mdl_task_name(s->task));
         goto done;
     }
     m->objective = (obj_id)objective;
-    for (size_t j = 0; j < s->nfeatures; j++) {
-        categorical[j] = s->features[j].categorical;
-        ncat[j] = categorical[j] ? tbl_dict_size(s->features[j].categories) : 0;
-    }
-    if ((rc = ens_read(r, s->nfeatures, categorical, ncat, &m->ens, err)))
+    size_t outputs = m->objective == OBJ_MULTICLASS ? s->nclasses : 1;
+    if ((rc = ens_read_for_schema(r, s, outputs, &m->ens, err)))
         goto done;
-    size_t expect = m->objective == OBJ_MULTICLASS ? s->nclasses : 1;
-    if (m->ens->noutputs != expect ||
-        (m->objective == OBJ_BINARY) != (s->task == MDL_TASK_BINARY) ||
-        (m->objective == OBJ_MULTICLASS) != (s->task == MDL_TASK_MULTICLASS)) {
-        rc = ml_err(err, ML_EFORMAT, "%s: the trees do not fit the model's %s task", r->what,
-                    mdl_task_name(s->task));
-        goto done;
-    }
-    m->split_gain = malloc((s->nfeatures ? s->nfeatures : 1) * sizeof *m->split_gain);
-    m->split_count = malloc((s->nfeatures ? s->nfeatures : 1) * sizeof *m->split_count);
-    if (!m->split_gain || !m->split_count) {
-        rc = ml_err(err, ML_ENOMEM, "out of memory loading the model");
-        goto done;
-    }
-    for (size_t j = 0; j < s->nfeatures && !rc; j++) {
-        rc = rbuf_f64(r, &m->split_gain[j], "split gain", err);
-        if (!rc)
-            rc = rbuf_u64(r, &m->split_count[j], "split count", err);
-    }
+    rc = ens_read_importance(r, s->nfeatures, &m->split_gain, &m->split_count, err);
 done:
     free(metric);
-    free(categorical);
-    free(ncat);
     if (rc) {
         gbdt_free(m);
         return rc;
