@@ -34,8 +34,10 @@ int param_kv_parse(const char *text, char *buf, param_kv *kv, ml_error *err)
     size_t n = strlen(text);
     memcpy(buf, text, n + 1);
     char *eq = strchr(buf, '=');
-    if (!eq || eq == buf)
-        return ml_err(err, ML_EINVAL, "expected key=value, got '%s'", text);
+    if (!eq)
+        return ml_err(err, ML_EINVAL, "expected key=value, got '%s' (no '=')", text);
+    if (eq == buf)
+        return ml_err(err, ML_EINVAL, "expected key=value, got '%s' (empty key)", text);
     *eq = '\0';
     kv->key = buf;
     kv->value = eq + 1;
@@ -237,15 +239,32 @@ static const char *type_name(const param_spec *s)
     return "?";
 }
 
+/* "[2, 131072]" for numbers, "" where a range means nothing. */
+static void range_text(const param_spec *s, char *buf, size_t size)
+{
+    if (s->type == PARAM_INT)
+        snprintf(buf, size, "[%.0f, %.0f]", s->min, s->max);
+    else if (s->type == PARAM_DOUBLE)
+        snprintf(buf, size, "[%g, %g]", s->min, s->max);
+    else
+        buf[0] = '\0';
+}
+
 void params_describe(const param_spec *specs, size_t nspecs, FILE *out)
 {
-    int wname = 0, wtype = 0;
+    int wname = 0, wtype = 0, wrange = 0;
+    char range[96];
     for (size_t i = 0; i < nspecs; i++) {
+        range_text(&specs[i], range, sizeof range);
         int n = (int)strlen(specs[i].name), t = (int)strlen(type_name(&specs[i]));
+        int r = (int)strlen(range);
         wname = n > wname ? n : wname;
         wtype = t > wtype ? t : wtype;
+        wrange = r > wrange ? r : wrange;
     }
-    for (size_t i = 0; i < nspecs; i++)
-        fprintf(out, "  %-*s  %-*s  %s\n", wname, specs[i].name, wtype, type_name(&specs[i]),
-                specs[i].help ? specs[i].help : "");
+    for (size_t i = 0; i < nspecs; i++) {
+        range_text(&specs[i], range, sizeof range);
+        fprintf(out, "  %-*s  %-*s  %-*s  %s\n", wname, specs[i].name, wtype, type_name(&specs[i]),
+                wrange, range, specs[i].help ? specs[i].help : "");
+    }
 }

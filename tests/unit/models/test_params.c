@@ -49,10 +49,11 @@ static void parses_key_value(void **state)
     assert_int_equal(param_kv_parse("a=", buf, &kv, &err), ML_OK);
     assert_string_equal(kv.value, "");
     assert_error(param_kv_parse("x", buf, &kv, &err), err, ML_EINVAL,
-                 "expected key=value, got 'x'");
+                 "expected key=value, got 'x' (no '=')");
     assert_error(param_kv_parse("=3", buf, &kv, &err), err, ML_EINVAL,
-                 "expected key=value, got '=3'");
-    assert_error(param_kv_parse("", buf, &kv, &err), err, ML_EINVAL, "expected key=value, got ''");
+                 "expected key=value, got '=3' (empty key)");
+    assert_error(param_kv_parse("", buf, &kv, &err), err, ML_EINVAL,
+                 "expected key=value, got '' (no '=')");
 }
 
 static void applies_every_type(void **state)
@@ -190,10 +191,14 @@ static void describes_the_table(void **state)
     FILE *out = open_memstream(&text, &len);
     params_describe(specs, NSPECS, out);
     fclose(out);
+    assert_non_null(strstr(
+        text, "  num_leaves     int                           [2, 131072]  leaves per tree\n"));
     assert_non_null(
-        strstr(text, "  num_leaves     int                           leaves per tree\n"));
-    assert_non_null(strstr(text, "  objective      regression|binary|multiclass  loss\n"));
-    assert_non_null(strstr(text, "  label          string                        a name\n"));
+        strstr(text, "  learning_rate  double                        [1e-09, 1]   shrinkage\n"));
+    assert_non_null(
+        strstr(text, "  objective      regression|binary|multiclass               loss\n"));
+    assert_non_null(
+        strstr(text, "  label          string                                     a name\n"));
     free(text);
 }
 
