@@ -36,6 +36,12 @@
  *  size) agree on a huge size, and a deliberate forger could recompute the
  *  SHA anyway.
  *
+ *  Versions: a newer version than ART_FORMAT_VERSION is refused with
+ *  ML_EUNSUPPORTED before anything else is read; older ones go through
+ *  entry_size/read_entry, which keep a case per version ever written, so a
+ *  format change adds a case and never removes one.  Messages name the
+ *  section and the file offset of the table entry or payload at fault.
+ *
  *  Loaded section bytes are copied (or decompressed) into buffers the
  *  art_file owns, so the input may be unmapped as soon as the load returns.
  *  Unknown section kinds are verified and kept like the others.
@@ -254,14 +260,48 @@ typedef struct entry {
     uint64_t offset, stored, raw, xxh;
 } entry;
 
-static int check_entries(const entry *e, size_t n, uint64_t begin, uint64_t end, ml_error *err)
+/* Bytes per table entry in each format version; 0 for versions this mloop
+ * cannot read.  A future version that changes the entry layout adds a row
+ * here and a case in read_entry, and keeps the old ones, so every artifact
+ * ever written keeps loading. */
+static size_t entry_size(uint32_t version)
+{
+    switch (version) {
+    case 1:
+        return ART_ENTRY_SIZE;
+    default:
+        return 0;
+    }
+}
+
+static int read_entry(uint32_t version, ml_rbuf *r, entry *e, ml_error *err)
+{
+    switch (version) {
+    case 1: {
+        int rc = rbuf_u32(r, &e->kind, "section kind", err);
+        rc = rc ? rc : rbuf_u32(r, &e->codec, "section codec", err);
+        rc = rc ? rc : rbuf_u64(r, &e->offset, "section offset", err);
+        rc = rc ? rc : rbuf_u64(r, &e->stored, "section stored length", err);
+        rc = rc ? rc : rbuf_u64(r, &e->raw, "section raw length", err);
+        return rc ? rc : rbuf_u64(r, &e->xxh, "section checksum", err);
+    }
+    default:
+        return ml_err(err, ML_EUNSUPPORTED, "artifact format version %u has no table layout",
+                      (unsigned)version);
+    }
+}
+
+static int check_entries(const entry *e, size_t n, size_t esize, uint64_t begin, uint64_t end,
+                         ml_error *err)
 {
     char label[64];
     for (size_t i = 0; i < n; i++) {
         const char *what = section_label(e[i].kind, label, sizeof label);
+        size_t at = ART_HEADER_SIZE + i * esize; /* of the table entry */
         if (e[i].codec != CODEC_STORED && e[i].codec != CODEC_ZSTD)
-            return ml_err(err, ML_EFORMAT, "%s uses unknown compression codec %u", what,
-                          (unsigned)e[i].codec);
+            return ml_err(err, ML_EFORMAT,
+                          "%s uses unknown compression codec %u (table entry at offset %zu)", what,
+                          (unsigned)e[i].codec, at);
         if (e[i].offset < begin || e[i].offset > end || e[i].stored > end - e[i].offset)
             return ml_err(err, ML_EFORMAT,
                           "%s lies outside the file (offset %llu, %llu bytes; payloads span "
@@ -269,20 +309,27 @@ static int check_entries(const entry *e, size_t n, uint64_t begin, uint64_t end,
                           what, (unsigned long long)e[i].offset, (unsigned long long)e[i].stored,
                           (unsigned long long)begin, (unsigned long long)end);
         if (e[i].raw > ART_MAX_RAW)
-            return ml_err(err, ML_ELIMIT, "%s claims %llu bytes, more than the 4 GiB limit", what,
-                          (unsigned long long)e[i].raw);
+            return ml_err(err, ML_ELIMIT,
+                          "%s claims %llu bytes, more than the 4 GiB limit (table entry at offset "
+                          "%zu)",
+                          what, (unsigned long long)e[i].raw, at);
         if (e[i].codec == CODEC_STORED && e[i].stored != e[i].raw)
             return ml_err(err, ML_EFORMAT,
                           "%s is stored uncompressed but its lengths differ (%llu stored, %llu "
-                          "raw)",
-                          what, (unsigned long long)e[i].stored, (unsigned long long)e[i].raw);
+                          "raw; table entry at offset %zu)",
+                          what, (unsigned long long)e[i].stored, (unsigned long long)e[i].raw, at);
     }
     /* Both ranges are in bounds, so the sums cannot overflow. */
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
             if (e[i].stored && e[j].stored && e[i].offset < e[j].offset + e[j].stored &&
                 e[j].offset < e[i].offset + e[i].stored)
-                return ml_err(err, ML_EFORMAT, "sections %zu and %zu overlap", i + 1, j + 1);
+                return ml_err(err, ML_EFORMAT,
+                              "sections %zu and %zu overlap (offsets %llu..%llu and %llu..%llu)",
+                              i + 1, j + 1, (unsigned long long)e[i].offset,
+                              (unsigned long long)(e[i].offset + e[i].stored),
+                              (unsigned long long)e[j].offset,
+                              (unsigned long long)(e[j].offset + e[j].stored));
     return ML_OK;
 }
 
@@ -296,18 +343,22 @@ static int load_section(const uint8_t *file, const entry *e, uint8_t **out, ml_e
     if (e->codec == CODEC_ZSTD) {
         unsigned long long content = ZSTD_getFrameContentSize(src, stored);
         if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN)
-            return ml_err(err, ML_EFORMAT, "%s is not a zstd frame with a known size", what);
+            return ml_err(err, ML_EFORMAT, "%s is not a zstd frame with a known size (offset %llu)",
+                          what, (unsigned long long)e->offset);
         if (content != e->raw)
-            return ml_err(err, ML_EFORMAT, "%s: zstd frame holds %llu bytes, the table says %llu",
-                          what, content, (unsigned long long)e->raw);
+            return ml_err(err, ML_EFORMAT,
+                          "%s: zstd frame holds %llu bytes, the table says %llu (offset %llu)",
+                          what, content, (unsigned long long)e->raw, (unsigned long long)e->offset);
         size_t frame = ZSTD_findFrameCompressedSize(src, stored);
         if (ZSTD_isError(frame) || frame != stored)
-            return ml_err(err, ML_EFORMAT, "%s is not exactly one zstd frame of %zu bytes", what,
-                          stored);
+            return ml_err(err, ML_EFORMAT,
+                          "%s is not exactly one zstd frame of %zu bytes (offset %llu)", what,
+                          stored, (unsigned long long)e->offset);
         unsigned long long bound = ZSTD_decompressBound(src, stored);
         if (bound == ZSTD_CONTENTSIZE_ERROR || bound < content)
-            return ml_err(err, ML_EFORMAT, "%s: zstd frame cannot hold the %llu bytes it declares",
-                          what, content);
+            return ml_err(err, ML_EFORMAT,
+                          "%s: zstd frame cannot hold the %llu bytes it declares (offset %llu)",
+                          what, content, (unsigned long long)e->offset);
     }
     uint8_t *dst = malloc(raw ? raw : 1);
     if (!dst)
@@ -316,8 +367,9 @@ static int load_section(const uint8_t *file, const entry *e, uint8_t **out, ml_e
         size_t got = ZSTD_decompress(dst, raw, src, stored);
         if (ZSTD_isError(got) || got != raw) {
             free(dst);
-            return ml_err(err, ML_EFORMAT, "%s does not decompress: %s", what,
-                          ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong size");
+            return ml_err(err, ML_EFORMAT, "%s does not decompress: %s (offset %llu)", what,
+                          ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong size",
+                          (unsigned long long)e->offset);
         }
     } else if (raw) {
         memcpy(dst, src, raw);
@@ -340,23 +392,25 @@ int art_read_buffer(const void *p, size_t len, art_file **out, ml_error *err)
         return ml_err(err, ML_EFORMAT, "truncated artifact: %zu bytes, at least %d needed", len,
                       ART_HEADER_SIZE + ART_SHA_SIZE);
     ml_rbuf r;
-    rbuf_init(&r, bytes + 8, len - 8 - ART_SHA_SIZE, "artifact");
+    rbuf_init(&r, bytes, len - ART_SHA_SIZE, "artifact");
+    r.pos = 8; /* past the magic, so errors give file offsets */
     uint32_t version = 0, count = 0;
     int rc = rbuf_u32(&r, &version, "format version", err);
     if (!rc)
         rc = rbuf_u32(&r, &count, "section count", err);
     if (rc)
         return rc;
-    if (version == 0)
-        return ml_err(err, ML_EFORMAT, "artifact format version 0 is invalid");
     if (version > ART_FORMAT_VERSION)
         return ml_err(err, ML_EUNSUPPORTED,
                       "artifact format version %u is newer than this mloop supports (%d)",
                       (unsigned)version, ART_FORMAT_VERSION);
+    size_t esize = entry_size(version);
+    if (esize == 0)
+        return ml_err(err, ML_EFORMAT, "artifact format version %u is invalid", (unsigned)version);
     if (count > ART_MAX_SECTIONS)
         return ml_err(err, ML_EFORMAT, "artifact has %u sections, at most %d are allowed",
                       (unsigned)count, ART_MAX_SECTIONS);
-    uint64_t table_end = ART_HEADER_SIZE + (uint64_t)count * ART_ENTRY_SIZE;
+    uint64_t table_end = ART_HEADER_SIZE + (uint64_t)count * esize;
     uint64_t payload_end = len - ART_SHA_SIZE;
     if (table_end > payload_end)
         return ml_err(err, ML_EFORMAT,
@@ -365,17 +419,11 @@ int art_read_buffer(const void *p, size_t len, art_file **out, ml_error *err)
                       (unsigned)count, (unsigned long long)table_end,
                       (unsigned long long)payload_end);
     entry e[ART_MAX_SECTIONS];
-    for (uint32_t i = 0; i < count && !rc; i++) {
-        rc = rbuf_u32(&r, &e[i].kind, "section kind", err);
-        rc = rc ? rc : rbuf_u32(&r, &e[i].codec, "section codec", err);
-        rc = rc ? rc : rbuf_u64(&r, &e[i].offset, "section offset", err);
-        rc = rc ? rc : rbuf_u64(&r, &e[i].stored, "section stored length", err);
-        rc = rc ? rc : rbuf_u64(&r, &e[i].raw, "section raw length", err);
-        rc = rc ? rc : rbuf_u64(&r, &e[i].xxh, "section checksum", err);
-    }
+    for (uint32_t i = 0; i < count && !rc; i++)
+        rc = read_entry(version, &r, &e[i], err);
     if (rc)
         return rc;
-    rc = check_entries(e, count, table_end, payload_end, err);
+    rc = check_entries(e, count, esize, table_end, payload_end, err);
     if (rc)
         return rc;
 

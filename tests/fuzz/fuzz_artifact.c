@@ -7,6 +7,9 @@
  * each section before the SHA, so the decoder is reached in either mode).
  * On success every section is read back in full and the invariants checked:
  * a 64-digit hash, version 1, an absent kind gives NULL and 0.
+ *
+ * Seeds (tests/fuzz/corpus/artifact) are written by the unit test:
+ *   MLOOP_WRITE_FUZZ_SEEDS=tests/fuzz/corpus/artifact build/unit_models_test_artifact
  */
 #include "models/artifact.h"
 

@@ -341,17 +341,23 @@ static void refuses_hostile_tables(void **state)
         put_u64(p + ENTRY(2) + 8, schema_at + 1);
         reseal(p, len);
         ml_error err = {0};
-        assert_error(load(p, len, &err), err, ML_EFORMAT, "sections 1 and 3 overlap");
+        char want[128];
+        snprintf(want, sizeof want, "sections 1 and 3 overlap (offsets %llu..%llu and %llu..",
+                 (unsigned long long)schema_at, (unsigned long long)schema_at + 12,
+                 (unsigned long long)schema_at + 1);
+        assert_error(load(p, len, &err), err, ML_EFORMAT, want);
         free(p);
     }
     /* Lengths and codecs. */
-    expect_edit(ENTRY(1) + 4, 4, 7, ML_EFORMAT, "model section uses unknown compression codec 7");
+    expect_edit(ENTRY(1) + 4, 4, 7, ML_EFORMAT,
+                "model section uses unknown compression codec 7 (table entry at offset 56)");
     expect_edit(ENTRY(0) + 24, 8, 11, ML_EFORMAT,
-                "schema section is stored uncompressed but its lengths differ (12 stored, 11 raw)");
+                "schema section is stored uncompressed but its lengths differ (12 stored, 11 raw; "
+                "table entry at offset 16)");
     expect_edit(ENTRY(1) + 24, 8, ((uint64_t)4 << 30) + 1, ML_ELIMIT,
                 "model section claims 4294967297 bytes, more than the 4 GiB limit");
     expect_edit(ENTRY(1) + 24, 8, 100000, ML_EFORMAT,
-                "model section: zstd frame holds 200 bytes, the table says 100000");
+                "model section: zstd frame holds 200 bytes, the table says 100000 (offset 148)");
     expect_edit(ENTRY(0) + 4, 4, 1, ML_EFORMAT, "schema section is not a zstd frame");
     /* A kind this version does not name is still verified, and named by number. */
     {
@@ -445,6 +451,48 @@ static void read_names_the_path(void **state)
     unlink(path);
 }
 
+/* With MLOOP_WRITE_FUZZ_SEEDS=DIR, regenerates the fuzz seeds
+ * (tests/fuzz/corpus/artifact): a mode byte (see fuzz_artifact.c), then a
+ * small artifact with a stored, a zstd, an empty and a JSON section; and the
+ * bare magic.  Otherwise does nothing. */
+static void writes_fuzz_seeds(void **state)
+{
+    (void)state;
+    const char *dir = getenv("MLOOP_WRITE_FUZZ_SEEDS");
+    if (!dir || !*dir)
+        skip();
+    char model[300];
+    memset(model, 'm', sizeof model);
+    art_section s[] = {
+        {ART_SCHEMA, "x:f64,y:str", 11},
+        {ART_MODEL, model, sizeof model},
+        {ART_PIPELINE, NULL, 0},
+        {ART_METADATA, "{\"a\":1}", 7},
+    };
+    ml_error err = {0};
+    const char *path = tmp_path("seed.mloop");
+    assert_int_equal(art_write(path, s, 4, NULL, &err), ML_OK);
+    size_t len;
+    uint8_t *p = slurp(path, &len);
+    unlink(path);
+    char out[1024];
+    for (int mode = 0; mode < 2; mode++) {
+        snprintf(out, sizeof out, "%s/small_%d", dir, mode);
+        FILE *fp = fopen(out, "wb");
+        assert_non_null(fp);
+        fputc(mode, fp);
+        fwrite(p, 1, len, fp);
+        assert_int_equal(fclose(fp), 0);
+    }
+    snprintf(out, sizeof out, "%s/magic_only", dir);
+    FILE *fp = fopen(out, "wb");
+    assert_non_null(fp);
+    fputc(0, fp);
+    fwrite("MLOOPART", 1, 8, fp);
+    assert_int_equal(fclose(fp), 0);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +503,7 @@ int main(void)
         cmocka_unit_test(refuses_hostile_tables),
         cmocka_unit_test(writes_atomically),
         cmocka_unit_test(read_names_the_path),
+        cmocka_unit_test(writes_fuzz_seeds),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
