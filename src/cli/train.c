@@ -261,6 +261,28 @@ static json_t *evaluate(const mdl_model *m, const mdl_frame *f, const double *y,
     return o;
 }
 
+/* Linear models: intercept and coefficients per output, on the original
+ * scale of the inputs ("plan=gold" for a category's one-hot term). */
+static json_t *coefficients_json(const mdl_model *m)
+{
+    const lin_model *lin = m->linear;
+    json_t *outputs = json_array();
+    size_t K = lin_noutputs(lin);
+    for (size_t k = 0; k < K; k++) {
+        json_t *terms = json_object();
+        char buf[512];
+        for (size_t t = 0; t < lin_num_terms(lin); t++)
+            json_object_set_new(terms, lin_term_name(lin, t, buf, sizeof buf),
+                                json_real(lin_coefficient(lin, k, t)));
+        const char *label = m->schema->task == MDL_TASK_MULTICLASS ? m->schema->classes[k]
+                            : m->schema->task == MDL_TASK_BINARY   ? m->schema->classes[1]
+                                                                   : m->schema->target;
+        json_array_append_new(outputs, json_pack("{s:s, s:f, s:o}", "output", label, "intercept",
+                                                 lin_intercept(lin, k), "coefficients", terms));
+    }
+    return outputs;
+}
+
 static int split_validation(const mdl_frame *all, const double *y, const double *w,
                             double fraction, mdl_frame *train, double **ty, double **tw,
                             mdl_frame *valid, double **vy, ml_error *err)
@@ -445,6 +467,8 @@ int cmd_train(int argc, char **argv)
     }
     json_object_set_new(summary, has_valid ? "valid_metrics" : "train_metrics", metrics);
     json_object_set_new(summary, "importance", importance_json(model));
+    if (model->linear)
+        json_object_set_new(summary, "coefficients", coefficients_json(model));
     json_t *timings = json_pack("{s:f, s:f}", "load_s", t_load, "train_s", t_train);
     json_object_set_new(summary, "timings", timings);
     char *meta = json_dumps(summary, JSON_COMPACT | JSON_REAL_PRECISION(17));

@@ -187,6 +187,32 @@ static int infer_task(const tbl_column *c, size_t nrows, int *task, ml_error *er
                   c->name, nlevels);
 }
 
+/* A class seen once cannot be learned or validated: say so instead of
+ * training a model that silently never predicts it. */
+static int check_class_sizes(const mdl_schema *s, const tbl_table *t, ml_error *err)
+{
+    double *y;
+    int rc = schema_target(s, t, &y, err);
+    if (rc)
+        return rc;
+    size_t *count = calloc(s->nclasses, sizeof *count);
+    if (!count) {
+        free(y);
+        return ml_err(err, ML_ENOMEM, "out of memory counting classes");
+    }
+    for (size_t r = 0; r < tbl_nrows(t); r++)
+        count[(size_t)y[r]]++;
+    for (size_t k = 0; k < s->nclasses && !rc; k++)
+        if (count[k] == 1)
+            rc = ml_err(err, ML_EINVAL,
+                        "class '%s' of target column '%s' has a single row: too few to learn; "
+                        "drop it or merge it into another class",
+                        s->classes[k], s->target);
+    free(count);
+    free(y);
+    return rc;
+}
+
 static bool excluded(const char *name, const char *const *exclude, size_t nexclude)
 {
     for (size_t i = 0; i < nexclude; i++)
@@ -301,6 +327,8 @@ int schema_create(const tbl_table *t, const char *target, const char *const *exc
         goto fail;
     }
     s->task = (mdl_task)task;
+    if (mdl_task_is_classification(s->task) && (rc = check_class_sizes(s, t, err)))
+        goto fail;
     if ((rc = add_features(s, t, target_col, exclude, nexclude, err)))
         goto fail;
     *out = s;

@@ -130,6 +130,10 @@ static void test_schema_errors(void **state)
                  "--task binary, --task multiclass or --task regression");
     assert_error(schema_create(ints, "label", NULL, 0, MDL_TASK_BINARY, &s, &err), err,
                  ML_EINVAL, "needs 2 classes but target column 'label' has 3");
+    for (size_t r = 0; r < 10; r++) /* classes 0 x5, 1 x4, 2 once */
+        tbl_set_i64(ints, 1, r, r < 5 ? 0 : r < 9 ? 1 : 2);
+    assert_error(schema_create(ints, "label", NULL, 0, MDL_TASK_MULTICLASS, &s, &err), err,
+                 ML_EINVAL, "class '2' of target column 'label' has a single row");
     for (size_t r = 0; r < 10; r++)
         tbl_set_i64(ints, 1, r, 7);
     assert_error(schema_create(ints, "label", NULL, 0, MDL_TASK_MULTICLASS, &s, &err), err,
