@@ -100,15 +100,15 @@ const char *mloop_model_output_name(const mloop_model *model, size_t output);
  * row; categorical inputs as codes; NaN = missing) into out (nrows *
  * num_outputs, row-major).  Large batches use every core (OpenMP).
  * Allocates nothing when nrows is 1. */
-mloop_status mloop_predict(const mloop_model *model, const double *rows, size_t nrows,
-                           double *out, mloop_error *err);
+mloop_status mloop_predict(const mloop_model *model, const double *rows, size_t nrows, double *out,
+                           mloop_error *err);
 
 /* One named input column: numbers (NaN = missing) or strings (NULL =
  * missing) — strings only for categorical inputs. */
 typedef struct mloop_column {
     const char *name;
-    const double *numbers;       /* or NULL */
-    const char *const *strings;  /* or NULL */
+    const double *numbers;      /* or NULL */
+    const char *const *strings; /* or NULL */
 } mloop_column;
 
 /* Predicts from named columns in any order (extra columns are ignored); an

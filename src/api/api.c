@@ -104,8 +104,8 @@ const char *mloop_model_output_name(const mloop_model *model, size_t output)
     return output < model->model->noutputs ? model->model->output_names[output] : NULL;
 }
 
-mloop_status mloop_predict(const mloop_model *model, const double *rows, size_t nrows,
-                           double *out, mloop_error *err)
+mloop_status mloop_predict(const mloop_model *model, const double *rows, size_t nrows, double *out,
+                           mloop_error *err)
 {
     if (!model || (!rows && nrows) || (!out && nrows))
         return (mloop_status)ml_err(err, ML_EINVAL, "mloop_predict: NULL argument");

@@ -150,20 +150,30 @@ int cmd_demo(int argc, char **argv)
         /* The real commands, so the demo proves them end to end. */
         printf("\n==> training gradient-boosted trees on 80%% of the rows (20%% held out)\n");
         fflush(stdout);
-        char *train_argv[] = {"train",          "--data",         csv_path, "--target",
-                              "churned",        "--drop",         "customer_id",
-                              "--valid-fraction", "0.2",          "--out",  model_path,
-                              "--param",        "early_stopping=20", "--param",
-                              "n_estimators=300", NULL};
+        char *train_argv[] = {"train",
+                              "--data",
+                              csv_path,
+                              "--target",
+                              "churned",
+                              "--drop",
+                              "customer_id",
+                              "--valid-fraction",
+                              "0.2",
+                              "--out",
+                              model_path,
+                              "--param",
+                              "early_stopping=20",
+                              "--param",
+                              "n_estimators=300",
+                              NULL};
         code = cmd_train((int)(sizeof train_argv / sizeof *train_argv) - 1, train_argv);
     }
     if (code == CLI_EXIT_OK) {
         printf("\n==> scoring every customer into %s (table predictions)\n", db_uri);
         fflush(stdout);
-        char *predict_argv[] = {"predict",    model_path, "--data",      csv_path,
-                                "--out",      db_uri,     "--to-table",  "predictions",
-                                "--id",       "customer_id", "--if-exists", "replace",
-                                NULL};
+        char *predict_argv[] = {"predict",     model_path,   "--data",      csv_path, "--out",
+                                db_uri,        "--to-table", "predictions", "--id",   "customer_id",
+                                "--if-exists", "replace",    NULL};
         code = cmd_predict((int)(sizeof predict_argv / sizeof *predict_argv) - 1, predict_argv);
     }
     if (code == CLI_EXIT_OK)

@@ -31,8 +31,8 @@ const char cmd_predict_usage[] =
 
 enum { MAX_IDS = 64, DEFAULT_BATCH_ROWS = 65536 };
 
-static int build_output(const mdl_model *m, const tbl_table *batch, const int *id_cols,
-                        size_t nids, const double *pred, tbl_table **out, ml_error *err)
+static int build_output(const mdl_model *m, const tbl_table *batch, const int *id_cols, size_t nids,
+                        const double *pred, tbl_table **out, ml_error *err)
 {
     size_t n = tbl_nrows(batch), K = m->noutputs;
     const mdl_schema *s = m->schema;
@@ -60,11 +60,21 @@ static int build_output(const mdl_model *m, const tbl_table *batch, const int *i
                 continue;
             }
             switch (c->type) {
-            case TBL_F64: tbl_set_f64(t, i, r, c->data.f64[r]); break;
-            case TBL_I64: tbl_set_i64(t, i, r, c->data.i64[r]); break;
-            case TBL_BOOL: tbl_set_bool(t, i, r, c->data.b[r]); break;
-            case TBL_DATE: tbl_set_date(t, i, r, c->data.date[r]); break;
-            case TBL_TIMESTAMP: tbl_set_timestamp(t, i, r, c->data.ts[r]); break;
+            case TBL_F64:
+                tbl_set_f64(t, i, r, c->data.f64[r]);
+                break;
+            case TBL_I64:
+                tbl_set_i64(t, i, r, c->data.i64[r]);
+                break;
+            case TBL_BOOL:
+                tbl_set_bool(t, i, r, c->data.b[r]);
+                break;
+            case TBL_DATE:
+                tbl_set_date(t, i, r, c->data.date[r]);
+                break;
+            case TBL_TIMESTAMP:
+                tbl_set_timestamp(t, i, r, c->data.ts[r]);
+                break;
             case TBL_STR: {
                 const char *text;
                 size_t len = tbl_cell_text(c, r, buf, &text);

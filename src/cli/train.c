@@ -34,8 +34,7 @@ const char cmd_train_usage[] =
     "  --weight COL          per-row sample weights (not an input)\n"
     "  --out FILE.mloop      the artifact to write (atomically)\n"
     "  --json                print the summary as JSON on stdout\n"
-    "\n" CLI_READER_OPTIONS_HELP
-    "  (--threads also sets the training threads)\n"
+    "\n" CLI_READER_OPTIONS_HELP "  (--threads also sets the training threads)\n"
     "\n"
     "A terminal shows a progress line (round, validation metric, rows/s, ETA).\n";
 
@@ -132,8 +131,9 @@ static int parse_args(int argc, char **argv, train_args *a)
             char *end;
             a->valid_fraction = strtod(v, &end);
             if (*end || !(a->valid_fraction > 0 && a->valid_fraction < 1))
-                return cli_usage_error("train", "--valid-fraction: expected a number between 0 "
-                                                "and 1 (exclusive), got '%s'",
+                return cli_usage_error("train",
+                                       "--valid-fraction: expected a number between 0 "
+                                       "and 1 (exclusive), got '%s'",
                                        v);
         } else if (strcmp(opt, "--param") == 0) {
             if (strcmp(v, "help") == 0) {
@@ -283,9 +283,9 @@ static json_t *coefficients_json(const mdl_model *m)
     return outputs;
 }
 
-static int split_validation(const mdl_frame *all, const double *y, const double *w,
-                            double fraction, mdl_frame *train, double **ty, double **tw,
-                            mdl_frame *valid, double **vy, ml_error *err)
+static int split_validation(const mdl_frame *all, const double *y, const double *w, double fraction,
+                            mdl_frame *train, double **ty, double **tw, mdl_frame *valid,
+                            double **vy, ml_error *err)
 {
     size_t n = all->nrows;
     size_t *tr = malloc((n ? n : 1) * sizeof *tr), *va = malloc((n ? n : 1) * sizeof *va);
@@ -304,8 +304,9 @@ static int split_validation(const mdl_frame *all, const double *y, const double 
             tr[nt++] = i;
     }
     if (nt == 0 || nv == 0) {
-        rc = ml_err(err, ML_EINVAL, "--valid-fraction leaves %zu training and %zu validation "
-                                    "rows; both need some",
+        rc = ml_err(err, ML_EINVAL,
+                    "--valid-fraction leaves %zu training and %zu validation "
+                    "rows; both need some",
                     nt, nv);
         goto done;
     }
@@ -357,9 +358,9 @@ static json_t *importance_json(const mdl_model *m)
             if (!done[j] && (best == SIZE_MAX || gain[j] > gain[best]))
                 best = j;
         done[best] = true;
-        json_array_append_new(a, json_pack("{s:s, s:f, s:I}", "input",
-                                           m->schema->features[best].name, "gain", gain[best],
-                                           "splits", (json_int_t)splits[best]));
+        json_array_append_new(a,
+                              json_pack("{s:s, s:f, s:I}", "input", m->schema->features[best].name,
+                                        "gain", gain[best], "splits", (json_int_t)splits[best]));
     }
     free(done);
     return a;
@@ -459,8 +460,8 @@ int cmd_train(int argc, char **argv)
         json_object_set_new(summary, "best_round",
                             json_integer((json_int_t)model->gbdt->best_round));
     }
-    json_t *metrics = has_valid ? evaluate(model, &valid, vy, &err)
-                                : evaluate(model, train_frame, train_y, &err);
+    json_t *metrics =
+        has_valid ? evaluate(model, &valid, vy, &err) : evaluate(model, train_frame, train_y, &err);
     if (!metrics) {
         rc = err.code ? err.code : ML_ENOMEM;
         goto done;

@@ -121,9 +121,8 @@ size_t rbuf_remaining(const ml_rbuf *r)
 int rbuf_bytes(ml_rbuf *r, void *out, size_t n, const char *field, ml_error *err)
 {
     if (n > rbuf_remaining(r))
-        return ml_err(err, ML_EFORMAT,
-                      "%s truncated: %s needs %zu bytes at offset %zu, %zu remain", r->what,
-                      field, n, r->pos, rbuf_remaining(r));
+        return ml_err(err, ML_EFORMAT, "%s truncated: %s needs %zu bytes at offset %zu, %zu remain",
+                      r->what, field, n, r->pos, rbuf_remaining(r));
     if (n)
         memcpy(out, r->p + r->pos, n);
     r->pos += n;
@@ -185,8 +184,8 @@ int rbuf_str(ml_rbuf *r, size_t max_len, char **out, const char *field, ml_error
     if (rc)
         return rc;
     if (n > max_len || n > rbuf_remaining(r))
-        return ml_err(err, ML_EFORMAT, "%s: %s has an impossible length %u at offset %zu",
-                      r->what, field, n, r->pos - 4);
+        return ml_err(err, ML_EFORMAT, "%s: %s has an impossible length %u at offset %zu", r->what,
+                      field, n, r->pos - 4);
     if (memchr(r->p + r->pos, 0, n))
         return ml_err(err, ML_EFORMAT, "%s: %s contains a NUL byte", r->what, field);
     char *s = malloc((size_t)n + 1);
@@ -207,8 +206,8 @@ int rbuf_count(ml_rbuf *r, uint64_t max, size_t elem_size, size_t *out, const ch
     if (rc)
         return rc;
     if (n > max || (elem_size && n > rbuf_remaining(r) / elem_size))
-        return ml_err(err, ML_EFORMAT, "%s: %s %llu is out of range at offset %zu", r->what,
-                      field, (unsigned long long)n, r->pos - 8);
+        return ml_err(err, ML_EFORMAT, "%s: %s %llu is out of range at offset %zu", r->what, field,
+                      (unsigned long long)n, r->pos - 8);
     *out = (size_t)n;
     return ML_OK;
 }

@@ -115,3 +115,26 @@ void ml_fsync_dir_of(const char *path)
         close(dfd);
     }
 }
+
+int ml_file_temp_beside(const char *path, char **tmp_path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
+    size_t tlen = strlen(path) + 16;
+    char *tmp = malloc(tlen);
+    *tmp_path = NULL;
+    if (!tmp) {
+        errno = ENOMEM;
+        return -1;
+    }
+    snprintf(tmp, tlen, "%.*s.%s.tmp.XXXXXX", (int)dirlen, path, path + dirlen);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        int saved = errno;
+        free(tmp);
+        errno = saved;
+        return -1;
+    }
+    *tmp_path = tmp;
+    return fd;
+}

@@ -27,6 +27,11 @@ typedef struct ml_file {
 int ml_file_load(const char *path, ml_file *f, ml_error *err);
 void ml_file_release(ml_file *f);
 
+/* Creates an empty temporary file ".NAME.tmp.XXXXXX" beside path (same
+ * file system, so renaming it over path is atomic): returns its descriptor
+ * and its malloc'd name in *tmp_path, or -1 (errno set, *tmp_path NULL). */
+int ml_file_temp_beside(const char *path, char **tmp_path);
+
 /* Permission bits a new file gets here (0666 less the process umask), for
  * temp files that replace a destination by rename. */
 mode_t ml_file_new_mode(void);

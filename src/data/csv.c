@@ -2284,7 +2284,6 @@ static void sink_abort_impl(void *impl)
     sink_free(impl, true);
 }
 
-
 static int sink_commit_impl(void *impl, ml_error *err)
 {
     sink *k = impl;
@@ -2333,7 +2332,6 @@ static int sink_commit_impl(void *impl, ml_error *err)
 
 static const sink_writer_ops sink_ops = {sink_write_batch, sink_commit_impl, sink_abort_impl};
 
-
 static int sink_header(sink *k, const tbl_table *schema, ml_error *err)
 {
     for (size_t c = 0; c < k->ncols; c++) {
@@ -2380,17 +2378,11 @@ int csv_sink_open(const char *path, const sink_options *opts, const tbl_table *s
     k->path = strdup(path);
     k->types = malloc(k->ncols * sizeof *k->types);
     k->buf = malloc(OUT_BUF);
-    /* .NAME.tmp.XXXXXX beside the destination, so the rename stays on one file system. */
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
-    size_t tlen = strlen(path) + 16;
-    k->tmp = malloc(tlen);
-    if (!k->path || !k->types || !k->buf || !k->tmp) {
+    if (!k->path || !k->types || !k->buf) {
         sink_free(k, false);
         return ml_err(err, ML_ENOMEM, "%s: out of memory", path);
     }
-    snprintf(k->tmp, tlen, "%.*s.%s.tmp.XXXXXX", (int)dirlen, path, path + dirlen);
-    k->fd = mkostemp(k->tmp, O_CLOEXEC);
+    k->fd = ml_file_temp_beside(path, &k->tmp);
     if (k->fd < 0) {
         rc = ml_err(err, ML_EIO, "%s: cannot create a temporary file beside it: %s", path,
                     strerror(errno));

@@ -156,8 +156,7 @@ double met_accuracy_binary(const double *y, const double *p, const double *w, si
     return sw > 0 ? ok / sw : NAN;
 }
 
-double met_logloss_multi(const double *y, const double *prob, size_t K, const double *w,
-                         size_t n)
+double met_logloss_multi(const double *y, const double *prob, size_t K, const double *w, size_t n)
 {
     double s = 0, sw = 0;
     for (size_t i = 0; i < n; i++) {
@@ -174,8 +173,7 @@ double met_logloss_multi(const double *y, const double *prob, size_t K, const do
     return sw > 0 ? s / sw : NAN;
 }
 
-double met_accuracy_multi(const double *y, const double *prob, size_t K, const double *w,
-                          size_t n)
+double met_accuracy_multi(const double *y, const double *prob, size_t K, const double *w, size_t n)
 {
     double ok = 0, sw = 0;
     for (size_t i = 0; i < n; i++) {
@@ -288,10 +286,13 @@ bool met_valid_for_task(met_id id, int task)
     switch (id) {
     case MET_AUC:
     case MET_LOGLOSS:
-    case MET_ERROR: return task == 0;
+    case MET_ERROR:
+        return task == 0;
     case MET_MULTI_LOGLOSS:
-    case MET_MULTI_ERROR: return task == 1;
-    default: return task == 2;
+    case MET_MULTI_ERROR:
+        return task == 1;
+    default:
+        return task == 2;
     }
 }
 
@@ -299,16 +300,26 @@ double met_compute(met_id id, const double *y, const double *pred, size_t K, con
                    size_t n, double alpha)
 {
     switch (id) {
-    case MET_AUC: return met_auc(y, pred, w, n);
-    case MET_LOGLOSS: return met_logloss_binary(y, pred, w, n);
-    case MET_ERROR: return 1 - met_accuracy_binary(y, pred, w, n);
-    case MET_MULTI_LOGLOSS: return met_logloss_multi(y, pred, K, w, n);
-    case MET_MULTI_ERROR: return 1 - met_accuracy_multi(y, pred, K, w, n);
-    case MET_RMSE: return met_rmse(y, pred, w, n);
-    case MET_MAE: return met_mae(y, pred, w, n);
-    case MET_R2: return met_r2(y, pred, w, n);
-    case MET_POISSON: return met_poisson_deviance(y, pred, w, n);
-    case MET_QUANTILE: return met_quantile_loss(y, pred, w, n, alpha);
+    case MET_AUC:
+        return met_auc(y, pred, w, n);
+    case MET_LOGLOSS:
+        return met_logloss_binary(y, pred, w, n);
+    case MET_ERROR:
+        return 1 - met_accuracy_binary(y, pred, w, n);
+    case MET_MULTI_LOGLOSS:
+        return met_logloss_multi(y, pred, K, w, n);
+    case MET_MULTI_ERROR:
+        return 1 - met_accuracy_multi(y, pred, K, w, n);
+    case MET_RMSE:
+        return met_rmse(y, pred, w, n);
+    case MET_MAE:
+        return met_mae(y, pred, w, n);
+    case MET_R2:
+        return met_r2(y, pred, w, n);
+    case MET_POISSON:
+        return met_poisson_deviance(y, pred, w, n);
+    case MET_QUANTILE:
+        return met_quantile_loss(y, pred, w, n, alpha);
     }
     return NAN;
 }

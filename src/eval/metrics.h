@@ -26,10 +26,8 @@ double met_auc(const double *y, const double *score, const double *w, size_t n);
 double met_average_precision(const double *y, const double *score, const double *w, size_t n);
 double met_logloss_binary(const double *y, const double *p, const double *w, size_t n);
 double met_accuracy_binary(const double *y, const double *p, const double *w, size_t n);
-double met_logloss_multi(const double *y, const double *prob, size_t K, const double *w,
-                         size_t n);
-double met_accuracy_multi(const double *y, const double *prob, size_t K, const double *w,
-                          size_t n);
+double met_logloss_multi(const double *y, const double *prob, size_t K, const double *w, size_t n);
+double met_accuracy_multi(const double *y, const double *prob, size_t K, const double *w, size_t n);
 double met_rmse(const double *y, const double *pred, const double *w, size_t n);
 double met_mae(const double *y, const double *pred, const double *w, size_t n);
 double met_r2(const double *y, const double *pred, const double *w, size_t n);

@@ -177,25 +177,14 @@ done:
     return rc;
 }
 
-
-
 /* Writes all bytes to a temporary beside path and renames it over path. */
 static int write_atomically(const char *path, const uint8_t *p, size_t len, ml_error *err)
 {
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
-    size_t tlen = strlen(path) + 16;
-    char *tmp = malloc(tlen);
-    if (!tmp)
-        return ml_err(err, ML_ENOMEM, "%s: out of memory", path);
-    snprintf(tmp, tlen, "%.*s.%s.tmp.XXXXXX", (int)dirlen, path, path + dirlen);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        int rc = ml_err(err, ML_EIO, "%s: cannot create a temporary file beside it: %s", path,
-                        strerror(errno));
-        free(tmp);
-        return rc;
-    }
+    char *tmp;
+    int fd = ml_file_temp_beside(path, &tmp);
+    if (fd < 0)
+        return ml_err(err, errno == ENOMEM ? ML_ENOMEM : ML_EIO,
+                      "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
     int rc = ML_OK;
     if (fchmod(fd, ml_file_new_mode()) != 0)
         rc = ml_err(err, ML_EIO, "%s: cannot set permissions: %s", path, strerror(errno));

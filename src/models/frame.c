@@ -15,7 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { SCHEMA_MAX_FEATURES = 1 << 20, SCHEMA_MAX_CATEGORIES = INT32_MAX, SCHEMA_MAX_NAME = 1 << 16 };
+enum {
+    SCHEMA_MAX_FEATURES = 1 << 20,
+    SCHEMA_MAX_CATEGORIES = INT32_MAX,
+    SCHEMA_MAX_NAME = 1 << 16
+};
 
 /* A numeric target with at most this many distinct integer values is
  * ambiguous: it could be classes or counts. */
@@ -24,9 +28,12 @@ enum { TASK_INFER_MAX_INTEGER_LEVELS = 20 };
 const char *mdl_task_name(mdl_task task)
 {
     switch (task) {
-    case MDL_TASK_BINARY: return "binary";
-    case MDL_TASK_MULTICLASS: return "multiclass";
-    case MDL_TASK_REGRESSION: return "regression";
+    case MDL_TASK_BINARY:
+        return "binary";
+    case MDL_TASK_MULTICLASS:
+        return "multiclass";
+    case MDL_TASK_REGRESSION:
+        return "regression";
     }
     return "unknown";
 }
@@ -62,12 +69,18 @@ static double numeric_cell(const tbl_column *c, size_t row)
     if (tbl_is_null(c, row))
         return NAN;
     switch (c->type) {
-    case TBL_F64: return c->data.f64[row];
-    case TBL_I64: return (double)c->data.i64[row];
-    case TBL_BOOL: return c->data.b[row];
-    case TBL_DATE: return c->data.date[row];
-    case TBL_TIMESTAMP: return (double)c->data.ts[row];
-    case TBL_STR: break;
+    case TBL_F64:
+        return c->data.f64[row];
+    case TBL_I64:
+        return (double)c->data.i64[row];
+    case TBL_BOOL:
+        return c->data.b[row];
+    case TBL_DATE:
+        return c->data.date[row];
+    case TBL_TIMESTAMP:
+        return (double)c->data.ts[row];
+    case TBL_STR:
+        break;
     }
     return NAN;
 }
@@ -160,8 +173,9 @@ static int infer_task(const tbl_column *c, size_t nrows, int *task, ml_error *er
         }
     }
     if (c->type == TBL_DATE || c->type == TBL_TIMESTAMP)
-        return ml_err(err, ML_EINVAL, "target column '%s' is a %s; mloop predicts classes or "
-                                      "numbers",
+        return ml_err(err, ML_EINVAL,
+                      "target column '%s' is a %s; mloop predicts classes or "
+                      "numbers",
                       c->name, tbl_type_name(c->type));
     /* Integer values: count the levels, stopping once there are too many. */
     double levels[TASK_INFER_MAX_INTEGER_LEVELS + 1];
@@ -373,14 +387,15 @@ int schema_target(const mdl_schema *s, const tbl_table *t, double **y, ml_error 
         if (tbl_is_null(c, r)) {
             free(v);
             free(class_of_code);
-            return ml_err(err, ML_EINVAL, "target column '%s' is null at data row %zu",
-                          s->target, r + 1);
+            return ml_err(err, ML_EINVAL, "target column '%s' is null at data row %zu", s->target,
+                          r + 1);
         }
         if (!mdl_task_is_classification(s->task)) {
             if (c->type == TBL_STR) {
                 free(v);
-                return ml_err(err, ML_EINVAL, "target column '%s' is text; the model predicts "
-                                              "numbers",
+                return ml_err(err, ML_EINVAL,
+                              "target column '%s' is text; the model predicts "
+                              "numbers",
                               s->target);
             }
             v[r] = numeric_cell(c, r);
@@ -571,8 +586,7 @@ static int read_feature(ml_rbuf *r, mdl_feature *f, ml_error *err)
         (rc = rbuf_u8(r, &categorical, "input kind", err)))
         return rc;
     if (categorical > 1 || (categorical != (f->type == TBL_STR)))
-        return ml_err(err, ML_EFORMAT, "%s: input '%s' has an inconsistent kind", r->what,
-                      f->name);
+        return ml_err(err, ML_EFORMAT, "%s: input '%s' has an inconsistent kind", r->what, f->name);
     f->categorical = categorical;
     if (!categorical)
         return ML_OK;
@@ -588,8 +602,7 @@ static int read_feature(ml_rbuf *r, mdl_feature *f, ml_error *err)
         int32_t code = tbl_dict_intern(f->categories, v, strlen(v));
         free(v);
         if (code != (int32_t)k)
-            return ml_err(err, ML_EFORMAT, "%s: input '%s' repeats a category", r->what,
-                          f->name);
+            return ml_err(err, ML_EFORMAT, "%s: input '%s' repeats a category", r->what, f->name);
     }
     return ML_OK;
 }
@@ -653,8 +666,7 @@ fail:
     return rc;
 }
 
-int frame_take_rows(const mdl_frame *f, const size_t *rows, size_t n, mdl_frame *out,
-                    ml_error *err)
+int frame_take_rows(const mdl_frame *f, const size_t *rows, size_t n, mdl_frame *out, ml_error *err)
 {
     memset(out, 0, sizeof *out);
     out->cols = calloc(f->ncols ? f->ncols : 1, sizeof *out->cols);

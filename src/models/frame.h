@@ -52,13 +52,13 @@ typedef struct mdl_schema {
     char *target;
     tbl_type target_type;
     mdl_task task;
-    size_t nclasses;  /* classification only */
-    char **classes;   /* sorted labels as text */
+    size_t nclasses; /* classification only */
+    char **classes;  /* sorted labels as text */
 } mdl_schema;
 
 typedef struct mdl_frame {
     size_t nrows, ncols;
-    double **cols; /* ncols arrays of nrows values */
+    double **cols;  /* ncols arrays of nrows values */
     bool *borrowed; /* cols[j] points into the source table (float columns
                        without nulls are not copied): keep the table alive */
 } mdl_frame;

@@ -34,9 +34,15 @@ int mdl_kind_parse(const char *name, mdl_kind *out, ml_error *err)
 const param_spec *mdl_param_specs(mdl_kind kind, size_t *count)
 {
     switch (kind) {
-    case MDL_KIND_GBDT: *count = gbdt_param_count; return gbdt_param_specs;
-    case MDL_KIND_LINEAR: *count = lin_param_count; return lin_param_specs;
-    case MDL_KIND_FOREST: *count = forest_param_count; return forest_param_specs;
+    case MDL_KIND_GBDT:
+        *count = gbdt_param_count;
+        return gbdt_param_specs;
+    case MDL_KIND_LINEAR:
+        *count = lin_param_count;
+        return lin_param_specs;
+    case MDL_KIND_FOREST:
+        *count = forest_param_count;
+        return forest_param_specs;
     }
     *count = 0;
     return NULL;
@@ -57,7 +63,8 @@ int mdl_check_params(mdl_kind kind, const param_kv *kv, size_t nkv, ml_error *er
         forest_default_params(&p);
         return params_apply(specs, n, kv, nkv, &p, err);
     }
-    case MDL_KIND_LINEAR: break;
+    case MDL_KIND_LINEAR:
+        break;
     }
     /* Linear parameters are checked by lin_fit itself; apply them to a
      * scratch area large enough for its parameter struct. */
@@ -67,8 +74,7 @@ int mdl_check_params(mdl_kind kind, const param_kv *kv, size_t nkv, ml_error *er
             if (close)
                 return ml_err(err, ML_EINVAL, "unknown parameter '%s' (did you mean '%s'?)",
                               kv[i].key, close);
-            return ml_err(err, ML_EINVAL, "unknown parameter '%s' for a linear model",
-                          kv[i].key);
+            return ml_err(err, ML_EINVAL, "unknown parameter '%s' for a linear model", kv[i].key);
         }
     return ML_OK;
 }
@@ -184,8 +190,12 @@ static void expand_binary(double *out, size_t nrows)
 void mdl_predict_rows(const mdl_model *m, const double *rows, size_t nrows, double *out)
 {
     switch (m->kind) {
-    case MDL_KIND_GBDT: gbdt_predict_rows(m->gbdt, rows, nrows, out); break;
-    case MDL_KIND_FOREST: forest_predict_rows(m->forest, rows, nrows, out); break;
+    case MDL_KIND_GBDT:
+        gbdt_predict_rows(m->gbdt, rows, nrows, out);
+        break;
+    case MDL_KIND_FOREST:
+        forest_predict_rows(m->forest, rows, nrows, out);
+        break;
     case MDL_KIND_LINEAR: {
         size_t K = lin_noutputs(m->linear), nf = m->schema->nfeatures;
         for (size_t i = 0; i < nrows; i++)
@@ -247,9 +257,15 @@ int mdl_save(mdl_model *m, const char *path, ml_error *err)
     schema_write(m->schema, &schema);
     wbuf_u8(&model, (uint8_t)m->kind);
     switch (m->kind) {
-    case MDL_KIND_GBDT: gbdt_write(m->gbdt, &model); break;
-    case MDL_KIND_LINEAR: lin_write(m->linear, &model); break;
-    case MDL_KIND_FOREST: forest_write(m->forest, &model); break;
+    case MDL_KIND_GBDT:
+        gbdt_write(m->gbdt, &model);
+        break;
+    case MDL_KIND_LINEAR:
+        lin_write(m->linear, &model);
+        break;
+    case MDL_KIND_FOREST:
+        forest_write(m->forest, &model);
+        break;
     }
     int rc = wbuf_status(&schema, err);
     if (!rc)
@@ -288,9 +304,15 @@ int mdl_decode(const void *sdata, size_t slen, const void *mdata, size_t mlen, c
         goto fail;
     m->kind = (mdl_kind)kind;
     switch (kind) {
-    case MDL_KIND_GBDT: rc = gbdt_read(&r, m->schema, &m->gbdt, err); break;
-    case MDL_KIND_LINEAR: rc = lin_read(&r, m->schema, &m->linear, err); break;
-    case MDL_KIND_FOREST: rc = forest_read(&r, m->schema, &m->forest, err); break;
+    case MDL_KIND_GBDT:
+        rc = gbdt_read(&r, m->schema, &m->gbdt, err);
+        break;
+    case MDL_KIND_LINEAR:
+        rc = lin_read(&r, m->schema, &m->linear, err);
+        break;
+    case MDL_KIND_FOREST:
+        rc = forest_read(&r, m->schema, &m->forest, err);
+        break;
     default:
         rc = ml_err(err, ML_EUNSUPPORTED, "model kind %u is not known to this mloop", kind);
     }
@@ -329,7 +351,7 @@ static int load_sections(const art_file *f, mdl_model **out, ml_error *err)
                       sdata ? "model" : "schema");
     int rc = mdl_decode(sdata, slen, mdata, mlen, jdata, jlen, out, err);
     if (!rc)
-        snprintf((*out)->sha256, sizeof (*out)->sha256, "%s", art_sha256(f));
+        snprintf((*out)->sha256, sizeof(*out)->sha256, "%s", art_sha256(f));
     return rc;
 }
 

@@ -178,8 +178,8 @@ static inline void walk_group(const ens_ensemble *e, size_t t, const double *row
     do {
         const ens_node *n0 = &fast[i0], *n1 = &fast[i1], *n2 = &fast[i2], *n3 = &fast[i3],
                        *n4 = &fast[i4], *n5 = &fast[i5], *n6 = &fast[i6], *n7 = &fast[i7];
-        done = n0->info & n1->info & n2->info & n3->info & n4->info & n5->info & n6->info &
-               n7->info;
+        done =
+            n0->info & n1->info & n2->info & n3->info & n4->info & n5->info & n6->info & n7->info;
         i0 = fast_step(n0, row);
         i1 = fast_step(n1, row);
         i2 = fast_step(n2, row);
@@ -215,8 +215,7 @@ static void walk_rest(const ens_ensemble *e, size_t t, const double *row, double
 /* A block of rows goes through each group of trees before the next group,
  * so the group's nodes stay in L1 while the block's rows pass; each row
  * still adds its trees in order (bit-identical to one row at a time). */
-static void predict_block_rows(const ens_ensemble *e, const double *rows, size_t nrows,
-                               double *out)
+static void predict_block_rows(const ens_ensemble *e, const double *rows, size_t nrows, double *out)
 {
     size_t K = e->noutputs, m = e->nfeatures;
     for (size_t r = 0; r < nrows; r++)
@@ -316,34 +315,35 @@ static int check_tree(const ens_ensemble *e, ml_rbuf *r, size_t t, ml_error *err
         const ens_node *n = &e->nodes[i];
         if (n->info & ENS_LEAF) {
             if (!isfinite(n->u.value))
-                return ml_err(err, ML_EFORMAT, "%s: tree %zu has a non-finite leaf value",
-                              r->what, t);
+                return ml_err(err, ML_EFORMAT, "%s: tree %zu has a non-finite leaf value", r->what,
+                              t);
             continue;
         }
         size_t f = n->info & ENS_FEATURE_MASK;
         if (f >= e->nfeatures)
-            return ml_err(err, ML_EFORMAT, "%s: tree %zu node %zu uses feature %zu of %zu",
-                          r->what, t, i - root, f, e->nfeatures);
+            return ml_err(err, ML_EFORMAT, "%s: tree %zu node %zu uses feature %zu of %zu", r->what,
+                          t, i - root, f, e->nfeatures);
         if (n->left <= i || (size_t)n->left + 1 >= end)
-            return ml_err(err, ML_EFORMAT, "%s: tree %zu node %zu has an invalid child",
-                          r->what, t, i - root);
+            return ml_err(err, ML_EFORMAT, "%s: tree %zu node %zu has an invalid child", r->what, t,
+                          i - root);
         bool categorical = (n->info & ENS_CATEGORICAL) != 0;
         if (categorical != e->features[f].categorical)
-            return ml_err(err, ML_EFORMAT, "%s: tree %zu node %zu splits feature %zu the wrong "
-                                           "way",
+            return ml_err(err, ML_EFORMAT,
+                          "%s: tree %zu node %zu splits feature %zu the wrong "
+                          "way",
                           r->what, t, i - root, f);
         if (categorical && n->u.bitset >= e->nbitsets)
             return ml_err(err, ML_EFORMAT, "%s: tree %zu node %zu has an invalid category set",
                           r->what, t, i - root);
         if (!categorical && isnan(n->u.threshold))
-            return ml_err(err, ML_EFORMAT, "%s: tree %zu node %zu has a NaN threshold", r->what,
-                          t, i - root);
+            return ml_err(err, ML_EFORMAT, "%s: tree %zu node %zu has a NaN threshold", r->what, t,
+                          i - root);
     }
     return ML_OK;
 }
 
-int ens_read(ml_rbuf *r, size_t nfeatures, const bool *categorical_input,
-             const size_t *ncategories, ens_ensemble **out, ml_error *err)
+int ens_read(ml_rbuf *r, size_t nfeatures, const bool *categorical_input, const size_t *ncategories,
+             ens_ensemble **out, ml_error *err)
 {
     *out = NULL;
     size_t nf, K, n;
@@ -352,8 +352,9 @@ int ens_read(ml_rbuf *r, size_t nfeatures, const bool *categorical_input,
         (rc = rbuf_count(r, ENS_MAX_OUTPUTS, 8, &K, "output count", err)))
         return rc;
     if (nf != nfeatures || K == 0)
-        return ml_err(err, ML_EFORMAT, "%s: the trees expect %zu inputs and %zu outputs, the "
-                                       "schema has %zu inputs",
+        return ml_err(err, ML_EFORMAT,
+                      "%s: the trees expect %zu inputs and %zu outputs, the "
+                      "schema has %zu inputs",
                       r->what, nf, K, nfeatures);
     ens_ensemble *e;
     if ((rc = ens_create(nf, K, &e, err)))
@@ -365,8 +366,8 @@ int ens_read(ml_rbuf *r, size_t nfeatures, const bool *categorical_input,
         if ((rc = rbuf_u8(r, &categorical, "feature kind", err)))
             break;
         if (categorical != (categorical_input[j] ? 1 : 0)) {
-            rc = ml_err(err, ML_EFORMAT, "%s: feature %zu kind does not match the schema",
-                        r->what, j);
+            rc = ml_err(err, ML_EFORMAT, "%s: feature %zu kind does not match the schema", r->what,
+                        j);
             break;
         }
         if (!categorical)
@@ -458,8 +459,9 @@ int ens_read_for_schema(ml_rbuf *r, const mdl_schema *s, size_t noutputs, ens_en
     if ((rc = ens_read(r, nf, categorical, ncat, out, err)))
         goto done;
     if ((*out)->noutputs != noutputs) {
-        rc = ml_err(err, ML_EFORMAT, "%s: the trees have %zu outputs, the model's %s task needs %zu",
-                    r->what, (*out)->noutputs, mdl_task_name(s->task), noutputs);
+        rc =
+            ml_err(err, ML_EFORMAT, "%s: the trees have %zu outputs, the model's %s task needs %zu",
+                   r->what, (*out)->noutputs, mdl_task_name(s->task), noutputs);
         ens_free(*out);
         *out = NULL;
     }

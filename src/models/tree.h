@@ -150,7 +150,7 @@ void ens_write_importance(const double *gain, const uint64_t *count, size_t n, m
 int ens_read_importance(ml_rbuf *r, size_t n, double **gain, uint64_t **count, ml_error *err);
 
 /* categorical_input[j] and ncategories[j] describe input j of the schema. */
-int ens_read(ml_rbuf *r, size_t nfeatures, const bool *categorical_input,
-             const size_t *ncategories, ens_ensemble **out, ml_error *err);
+int ens_read(ml_rbuf *r, size_t nfeatures, const bool *categorical_input, const size_t *ncategories,
+             ens_ensemble **out, ml_error *err);
 
 #endif

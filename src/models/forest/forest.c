@@ -225,8 +225,7 @@ int forest_read(ml_rbuf *r, const mdl_schema *s, forest_model **out, ml_error *e
     if ((rc = rbuf_u32(r, &format, "forest format", err)))
         goto done;
     if (format != FOREST_FORMAT) {
-        rc = ml_err(err, ML_EUNSUPPORTED, "%s: forest format %u is not supported", r->what,
-                    format);
+        rc = ml_err(err, ML_EUNSUPPORTED, "%s: forest format %u is not supported", r->what, format);
         goto done;
     }
     size_t outputs = s->task == MDL_TASK_MULTICLASS ? s->nclasses : 1;

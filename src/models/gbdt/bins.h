@@ -35,8 +35,8 @@ typedef struct bin_mapper {
 
 typedef struct binned {
     size_t nrows, nfeatures;
-    uint8_t *bins;    /* nrows * nfeatures, row-major: histogram construction */
-    uint8_t *by_col;  /* nfeatures * nrows, column-major: partitioning rows on a split */
+    uint8_t *bins;   /* nrows * nfeatures, row-major: histogram construction */
+    uint8_t *by_col; /* nfeatures * nrows, column-major: partitioning rows on a split */
 } binned;
 
 /* Fits one mapper per input.  max_bin in [2, 255]; sample_rows bounds the

@@ -170,9 +170,12 @@ int gbdt_parse_monotone(const char *text, const mdl_schema *s, int8_t *dirs, ml_
 static obj_id default_objective(mdl_task task)
 {
     switch (task) {
-    case MDL_TASK_BINARY: return OBJ_BINARY;
-    case MDL_TASK_MULTICLASS: return OBJ_MULTICLASS;
-    case MDL_TASK_REGRESSION: break;
+    case MDL_TASK_BINARY:
+        return OBJ_BINARY;
+    case MDL_TASK_MULTICLASS:
+        return OBJ_MULTICLASS;
+    case MDL_TASK_REGRESSION:
+        break;
     }
     return OBJ_L2;
 }
@@ -180,12 +183,18 @@ static obj_id default_objective(mdl_task task)
 static const char *default_metric(obj_id id)
 {
     switch (id) {
-    case OBJ_BINARY: return "logloss";
-    case OBJ_MULTICLASS: return "multi_logloss";
-    case OBJ_L1: return "mae";
-    case OBJ_QUANTILE: return "quantile";
-    case OBJ_POISSON: return "poisson";
-    default: return "rmse";
+    case OBJ_BINARY:
+        return "logloss";
+    case OBJ_MULTICLASS:
+        return "multi_logloss";
+    case OBJ_L1:
+        return "mae";
+    case OBJ_QUANTILE:
+        return "quantile";
+    case OBJ_POISSON:
+        return "poisson";
+    default:
+        return "rmse";
     }
 }
 
@@ -329,8 +338,7 @@ static int effective_weights(const gbdt_train_input *in, const gbdt_params *p, t
     for (size_t i = 0; i < n; i++)
         counts[(size_t)in->y[i]] += 1;
     for (size_t i = 0; i < n; i++)
-        st->wbuf[i] = (in->w ? in->w[i] : 1) * (double)n /
-                      ((double)nc * counts[(size_t)in->y[i]]);
+        st->wbuf[i] = (in->w ? in->w[i] : 1) * (double)n / ((double)nc * counts[(size_t)in->y[i]]);
     free(counts);
     *w = st->wbuf;
     return ML_OK;
@@ -359,8 +367,8 @@ static void draw_features(uint8_t *mask, size_t nf, double fraction, ml_rng *rng
         }
 }
 
-static int setup(const gbdt_train_input *in, const gbdt_params *p, gbdt_model *m,
-                 train_state *st, ml_error *err)
+static int setup(const gbdt_train_input *in, const gbdt_params *p, gbdt_model *m, train_state *st,
+                 ml_error *err)
 {
     const mdl_schema *s = in->schema;
     size_t n = st->n, K = st->K, nf = s->nfeatures;
@@ -408,8 +416,8 @@ static int setup(const gbdt_train_input *in, const gbdt_params *p, gbdt_model *m
         st->valid_score = malloc(nv * K * sizeof *st->valid_score);
         st->valid_pred = malloc(nv * K * sizeof *st->valid_pred);
     }
-    if (!st->score || !st->g || !st->h || !st->gp || !st->bag || !st->in_bag ||
-        !st->feature_mask || (obj_refits_leaves(m->objective) && !st->refit) ||
+    if (!st->score || !st->g || !st->h || !st->gp || !st->bag || !st->in_bag || !st->feature_mask ||
+        (obj_refits_leaves(m->objective) && !st->refit) ||
         (in->valid && (!st->valid_score || !st->valid_pred)))
         return ml_err(err, ML_ENOMEM, "out of memory for %zu training rows", n);
     if ((rc = ens_create(nf, K, &m->ens, err)))
@@ -504,8 +512,8 @@ int gbdt_train(const gbdt_train_input *in, const gbdt_params *p, gbdt_model **ou
         draw_features(st.feature_mask, nf, p->feature_fraction, &rng);
         for (size_t k = 0; k < K; k++) {
             double gscale, hscale;
-            obj_gradients(m->objective, in->y, w, st.score, n, K, k, m->alpha,
-                          p->scale_pos_weight, st.g, st.h);
+            obj_gradients(m->objective, in->y, w, st.score, n, K, k, m->alpha, p->scale_pos_weight,
+                          st.g, st.h);
             if (bagging) /* rows out of the bag must not set the quantisation scale */
                 for (size_t i = 0; i < n; i++)
                     if (!st.in_bag[i])
@@ -517,8 +525,8 @@ int gbdt_train(const gbdt_train_input *in, const gbdt_params *p, gbdt_model **ou
                 goto done;
             learner_refit_exact(st.L, st.g, st.h);
             if (obj_refits_leaves(m->objective))
-                refit_leaves(st.L, in->y, st.score, K, k,
-                             m->objective == OBJ_L1 ? 0.5 : m->alpha, st.refit);
+                refit_leaves(st.L, in->y, st.score, K, k, m->objective == OBJ_L1 ? 0.5 : m->alpha,
+                             st.refit);
             double *values = learner_leaf_values(st.L);
             for (size_t l = 0; l < learner_num_leaves(st.L); l++)
                 values[l] *= p->learning_rate;
@@ -537,8 +545,8 @@ int gbdt_train(const gbdt_train_input *in, const gbdt_params *p, gbdt_model **ou
             memcpy(st.valid_pred, st.valid_score, nv * K * sizeof *st.valid_pred);
             obj_transform(m->objective, st.valid_pred, nv, K);
             value = met_compute(metric, in->valid_y, st.valid_pred, K, in->valid_w, nv, m->alpha);
-            bool better = isnan(m->best_valid) || (higher ? value > m->best_valid
-                                                          : value < m->best_valid);
+            bool better =
+                isnan(m->best_valid) || (higher ? value > m->best_valid : value < m->best_valid);
             if (better) {
                 m->best_valid = value;
                 m->best_round = m->rounds;
@@ -611,8 +619,7 @@ int gbdt_read(ml_rbuf *r, const mdl_schema *s, gbdt_model **out, ml_error *err)
     if ((rc = rbuf_u32(r, &format, "gbdt format", err)))
         goto done;
     if (format != GBDT_FORMAT) {
-        rc = ml_err(err, ML_EUNSUPPORTED, "%s: gbdt format %u is not supported", r->what,
-                    format);
+        rc = ml_err(err, ML_EUNSUPPORTED, "%s: gbdt format %u is not supported", r->what, format);
         goto done;
     }
     if ((rc = rbuf_u8(r, &objective, "objective", err)) ||
@@ -625,8 +632,8 @@ int gbdt_read(ml_rbuf *r, const mdl_schema *s, gbdt_model **out, ml_error *err)
     snprintf(m->metric, sizeof m->metric, "%s", metric);
     if (objective >= OBJ_COUNT || (objective == OBJ_BINARY) != (s->task == MDL_TASK_BINARY) ||
         (objective == OBJ_MULTICLASS) != (s->task == MDL_TASK_MULTICLASS)) {
-        rc = ml_err(err, ML_EFORMAT, "%s: objective %u does not fit the model's %s task",
-                    r->what, objective, mdl_task_name(s->task));
+        rc = ml_err(err, ML_EFORMAT, "%s: objective %u does not fit the model's %s task", r->what,
+                    objective, mdl_task_name(s->task));
         goto done;
     }
     m->objective = (obj_id)objective;

@@ -135,8 +135,8 @@ int learner_create(const binned *data, const bin_mapper *mappers, const tree_par
     if (L->nthreads > 1)
         L->thread_hists = malloc((size_t)(L->nthreads - 1) * hist_slots(L) * sizeof(gpair));
     if (!L->idx || !L->scratch || !L->goes_left || !L->leaves || !L->nodes || !L->hist_all ||
-        !L->hist_free || !L->node_mask || !L->feature_best || !L->leaf_values ||
-        !L->split_gain || !L->split_count || (L->nthreads > 1 && !L->thread_hists)) {
+        !L->hist_free || !L->node_mask || !L->feature_best || !L->leaf_values || !L->split_gain ||
+        !L->split_count || (L->nthreads > 1 && !L->thread_hists)) {
         learner_free(L);
         return ml_err(err, ML_ENOMEM, "out of memory creating the tree learner");
     }
@@ -359,8 +359,8 @@ static void best_categorical(const eval_ctx *c, int f, const hbin *h, split *bes
     eval_ctx rc = *c;
     rc.p = &regularised;
     double g0 = (double)c->leaf->g * L->gscale, h0 = (double)c->leaf->h * L->hscale;
-    rc.parent_gain =
-        leaf_gain(&regularised, g0, h0, leaf_output(&regularised, g0, h0, c->leaf->lo, c->leaf->hi));
+    rc.parent_gain = leaf_gain(&regularised, g0, h0,
+                               leaf_output(&regularised, g0, h0, c->leaf->lo, c->leaf->hi));
     c = &rc;
     cat_stat stats[BINS_MAX + 1];
     int ns = 0;
@@ -638,8 +638,8 @@ int learner_grow(learner *L, const gpair *g, double gscale, double hscale, const
     }
     for (size_t l = 0; l < L->nleaves; l++) {
         const leaf_state *leaf = &L->leaves[l];
-        L->leaf_values[l] = leaf_output(&L->p, (double)leaf->g * gscale,
-                                        (double)leaf->h * hscale, leaf->lo, leaf->hi);
+        L->leaf_values[l] = leaf_output(&L->p, (double)leaf->g * gscale, (double)leaf->h * hscale,
+                                        leaf->lo, leaf->hi);
     }
     return ML_OK;
 }

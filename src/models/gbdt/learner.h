@@ -49,8 +49,8 @@ typedef struct tree_params {
     int max_cat_to_onehot;
     int max_cat_threshold;
     double cat_smooth;
-    int min_data_per_group; /* many-vs-many: categories with fewer rows stay out */
-    double cat_l2;          /* many-vs-many: extra L2 while choosing the split */
+    int min_data_per_group;         /* many-vs-many: categories with fewer rows stay out */
+    double cat_l2;                  /* many-vs-many: extra L2 while choosing the split */
     double feature_fraction_bynode; /* 1 = every feature at every node */
     const int8_t *monotone;         /* per feature -1/0/+1, or NULL */
 } tree_params;

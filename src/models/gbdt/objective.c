@@ -66,12 +66,21 @@ void obj_base_score(obj_id id, const double *y, const double *w, size_t n, size_
         base[0] = log(p / (1 - p));
         break;
     }
-    case OBJ_MULTICLASS: break;
+    case OBJ_MULTICLASS:
+        break;
     case OBJ_L2:
-    case OBJ_HUBER: base[0] = mean; break;
-    case OBJ_L1: base[0] = quantile_of(y, n, 0.5); break;
-    case OBJ_QUANTILE: base[0] = quantile_of(y, n, alpha); break;
-    case OBJ_POISSON: base[0] = log(fmax(mean, 1e-15)); break;
+    case OBJ_HUBER:
+        base[0] = mean;
+        break;
+    case OBJ_L1:
+        base[0] = quantile_of(y, n, 0.5);
+        break;
+    case OBJ_QUANTILE:
+        base[0] = quantile_of(y, n, alpha);
+        break;
+    case OBJ_POISSON:
+        base[0] = log(fmax(mean, 1e-15));
+        break;
     }
 }
 
@@ -125,7 +134,8 @@ void obj_gradients(obj_id id, const double *y, const double *w, const double *sc
             gi = exp(s) - y[i];
             hi = exp(s + 0.7);
             break;
-        default: gi = 0, hi = 1;
+        default:
+            gi = 0, hi = 1;
         }
         g[i] = gi * wi;
         h[i] = hi * wi;
@@ -154,6 +164,7 @@ void obj_transform(obj_id id, double *score, size_t n, size_t K)
         for (size_t i = 0; i < n; i++)
             score[i] = exp(score[i]);
         break;
-    default: break;
+    default:
+        break;
     }
 }

@@ -112,8 +112,8 @@ static void test_predict_rows_and_columns(void **state)
     assert_memory_equal(out, reference, nrows * 2 * sizeof *out);
     assert_int_equal(mloop_predict_columns(m, cols, 3, nrows, out, &err), MLOOP_EINVAL);
     assert_non_null(strstr(err.message, "'x0'"));
-    mloop_column wrong[] = {{"x0", NULL, color}, {"x1", x1, NULL}, {"color", NULL, color},
-                            {"noise", noise, NULL}};
+    mloop_column wrong[] = {
+        {"x0", NULL, color}, {"x1", x1, NULL}, {"color", NULL, color}, {"noise", noise, NULL}};
     assert_int_equal(mloop_predict_columns(m, wrong, 4, nrows, out, &err), MLOOP_EINVAL);
     assert_non_null(strstr(err.message, "is numeric"));
     free(x0);

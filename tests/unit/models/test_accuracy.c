@@ -190,8 +190,8 @@ static void check_dataset(const char *name)
         double auc = met_auc(d.y_test, p1, NULL, n), ll = met_logloss_binary(d.y_test, p1, NULL, n);
         double ref_auc = json_real_value(json_object_get(xgb, "auc"));
         double ref_ll = json_real_value(json_object_get(xgb, "logloss"));
-        printf("%s: auc %.4f (xgboost %.4f) logloss %.4f (xgboost %.4f)\n", name, auc, ref_auc,
-               ll, ref_ll);
+        printf("%s: auc %.4f (xgboost %.4f) logloss %.4f (xgboost %.4f)\n", name, auc, ref_auc, ll,
+               ref_ll);
         assert_true(auc >= ref_auc - 0.01);
         assert_true(ll <= ref_ll * 1.10 + 0.01);
         free(p1);
@@ -268,9 +268,9 @@ static void test_boston_housing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lgb_binary),    cmocka_unit_test(test_lgb_multiclass),
-        cmocka_unit_test(test_telco_churn),   cmocka_unit_test(test_breast_cancer),
-        cmocka_unit_test(test_diabetes),      cmocka_unit_test(test_boston_housing),
+        cmocka_unit_test(test_lgb_binary),  cmocka_unit_test(test_lgb_multiclass),
+        cmocka_unit_test(test_telco_churn), cmocka_unit_test(test_breast_cancer),
+        cmocka_unit_test(test_diabetes),    cmocka_unit_test(test_boston_housing),
     };
     return cmocka_run_group_tests(tests, load_reference, free_reference);
 }

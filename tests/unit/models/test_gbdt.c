@@ -17,8 +17,7 @@ typedef struct prepared {
     double *y;
 } prepared;
 
-static void prepare(prepared *p, fixture_kind kind, size_t n, uint64_t seed, double flip,
-                    int task)
+static void prepare(prepared *p, fixture_kind kind, size_t n, uint64_t seed, double flip, int task)
 {
     ml_error err = {0};
     p->t = fixture_table(kind, n, seed, flip);

@@ -81,8 +81,8 @@ static void test_forest_roundtrip_and_accuracy(void **state)
     roundtrip(FX_MULTICLASS, MDL_KIND_FOREST, kv, 2);
     roundtrip(FX_REGRESSION, MDL_KIND_FOREST, kv, 2);
     /* Held-out accuracy of a forest on the binary fixture. */
-    tbl_table *train = fixture_table(FX_BINARY, 3000, 31, 0), *test =
-                                                                fixture_table(FX_BINARY, 1000, 32, 0);
+    tbl_table *train = fixture_table(FX_BINARY, 3000, 31, 0),
+              *test = fixture_table(FX_BINARY, 1000, 32, 0);
     mdl_model *m = train_kind(train, MDL_KIND_FOREST, kv, 2);
     double *p = predict_table(m, test), *y;
     ml_error err = {0};
@@ -128,8 +128,8 @@ static void test_schema_errors(void **state)
         tbl_set_i64(ints, 1, r, (int64_t)(r % 3));
     assert_error(schema_create(ints, "label", NULL, 0, -1, &s, &err), err, ML_EINVAL,
                  "--task binary, --task multiclass or --task regression");
-    assert_error(schema_create(ints, "label", NULL, 0, MDL_TASK_BINARY, &s, &err), err,
-                 ML_EINVAL, "needs 2 classes but target column 'label' has 3");
+    assert_error(schema_create(ints, "label", NULL, 0, MDL_TASK_BINARY, &s, &err), err, ML_EINVAL,
+                 "needs 2 classes but target column 'label' has 3");
     for (size_t r = 0; r < 10; r++) /* classes 0 x5, 1 x4, 2 once */
         tbl_set_i64(ints, 1, r, r < 5 ? 0 : r < 9 ? 1 : 2);
     assert_error(schema_create(ints, "label", NULL, 0, MDL_TASK_MULTICLASS, &s, &err), err,
