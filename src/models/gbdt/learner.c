@@ -458,13 +458,16 @@ static size_t partition(learner *L, const leaf_state *leaf)
     size_t nchunks = (n + CHUNK_ROWS - 1) / CHUNK_ROWS;
     size_t counts[1024];
     if (nchunks > 1024 || n < PARALLEL_MIN_ROWS) {
+        /* Branch-free: which side a row goes is a coin toss to the
+         * predictor, so pick the destination with a conditional move. */
         size_t nl = 0, nr = 0;
         for (size_t i = 0; i < n; i++) {
             uint32_t r = idx[i];
-            if (lut[bins[r]])
-                idx[nl++] = r;
-            else
-                L->scratch[nr++] = r;
+            uint8_t gl = lut[bins[r]];
+            uint32_t *dst = gl ? &idx[nl] : &L->scratch[nr];
+            *dst = r;
+            nl += gl;
+            nr += (size_t)(gl ^ 1);
         }
         memcpy(idx + nl, L->scratch, nr * sizeof *idx);
         return nl;
@@ -496,10 +499,10 @@ static size_t partition(learner *L, const leaf_state *leaf)
         size_t e = (c + 1) * CHUNK_ROWS < n ? (c + 1) * CHUNK_ROWS : n;
         size_t l = left_off[c], r = right_off[c];
         for (size_t i = c * CHUNK_ROWS; i < e; i++) {
-            if (L->goes_left[b + i])
-                out[l++] = idx[i];
-            else
-                out[r++] = idx[i];
+            uint8_t gl = L->goes_left[b + i];
+            out[gl ? l : r] = idx[i];
+            l += gl;
+            r += (size_t)(gl ^ 1);
         }
     }
     memcpy(idx, out, n * sizeof *idx);
