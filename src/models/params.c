@@ -20,6 +20,8 @@
  */
 #include "models/params.h"
 
+#include "core/names.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -52,47 +54,9 @@ const param_spec *params_find(const param_spec *specs, size_t nspecs, const char
     return NULL;
 }
 
-/* Edit distance, giving up (returning cap + 1) for names too long to matter. */
-static size_t levenshtein(const char *a, const char *b, size_t cap)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    enum { MAXN = 64 };
-    if (la > MAXN || lb > MAXN)
-        return cap + 1;
-    size_t row[MAXN + 1];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 const char *params_closest(const param_spec *specs, size_t nspecs, const char *name)
 {
-    size_t len = strlen(name);
-    size_t limit = len / 3 > 2 ? len / 3 : 2;
-    const char *best = NULL;
-    size_t best_d = limit + 1;
-    for (size_t i = 0; i < nspecs; i++) {
-        size_t d = levenshtein(name, specs[i].name, limit);
-        if (d < best_d) {
-            best_d = d;
-            best = specs[i].name;
-        }
-    }
-    return best;
+    return ml_closest_name_in(specs, nspecs, sizeof(*specs), name);
 }
 
 static int parse_int(const param_spec *s, const char *v, int *out, ml_error *err)
