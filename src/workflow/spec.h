@@ -78,7 +78,8 @@ typedef struct wf_spec {
     int task; /* -1 inferred, else mdl_task */
     struct {
         bool present;
-        wf_split_method method;
+        int method;    /* wf_split_method, or -1 when not given: stratified for
+                          classification, random for regression */
         double test;   /* share in (0, 1); default 0.2 */
         uint64_t seed; /* default 42 */
         char *column;  /* time and group: required; others: refused */
