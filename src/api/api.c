@@ -50,12 +50,12 @@ const char *mloop_model_task(const mloop_model *model)
 
 size_t mloop_model_num_inputs(const mloop_model *model)
 {
-    return model->model->schema->nfeatures;
+    return mdl_inputs(model->model)->nfeatures;
 }
 
 static const mdl_feature *input(const mloop_model *model, size_t i)
 {
-    const mdl_schema *s = model->model->schema;
+    const mdl_schema *s = mdl_inputs(model->model);
     return i < s->nfeatures ? &s->features[i] : NULL;
 }
 
@@ -118,7 +118,7 @@ mloop_status mloop_predict_columns(const mloop_model *model, const mloop_column 
 {
     if (!model || (!columns && ncolumns) || (!out && nrows))
         return (mloop_status)ml_err(err, ML_EINVAL, "mloop_predict_columns: NULL argument");
-    const mdl_schema *s = model->model->schema;
+    const mdl_schema *s = mdl_inputs(model->model);
     size_t nf = s->nfeatures;
     const mloop_column **by_input = calloc(nf ? nf : 1, sizeof *by_input);
     if (!by_input)

@@ -25,6 +25,8 @@ typedef struct cli_command {
 /* Subcommands: src/cli/<name>.c. */
 int cmd_data(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+/* `mloop train WORKFLOW.yaml ...` (train_workflow.c). */
+int cmd_train_workflow(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_version(int argc, char **argv);

@@ -185,7 +185,7 @@ int cmd_predict(int argc, char **argv)
                 goto done;
             }
         size_t n = tbl_nrows(batch);
-        if ((rc = frame_build(m->schema, batch, &frame, &err)))
+        if ((rc = frame_build(mdl_inputs(m), batch, &frame, &err)))
             goto done;
         double *grown = realloc(pred, (n ? n : 1) * m->noutputs * sizeof *pred);
         if (!grown) {

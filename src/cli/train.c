@@ -8,6 +8,7 @@
 #include "core/rng.h"
 #include "eval/metrics.h"
 #include "models/model.h"
+#include "models/summary.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -18,9 +19,17 @@
 #include <time.h>
 
 const char cmd_train_usage[] =
-    "usage: mloop train --data SRC --target COL --out FILE.mloop [options]\n"
+    "usage: mloop train WORKFLOW.yaml [--set key.path=value]... [--out FILE.mloop] [--json]\n"
+    "       mloop train --data SRC --target COL --out FILE.mloop [options]\n"
     "\n"
-    "Trains a model on a data source and writes it as a .mloop artifact.\n"
+    "Trains a model and writes it as a .mloop artifact.\n"
+    "\n"
+    "The workflow form reads the data, splits off the test rows, fits the\n"
+    "feature pipeline on the training rows, trains, evaluates on the test rows\n"
+    "and writes the model with its pipeline (default FILE: <name>.mloop).\n"
+    "--set overrides any key of the file (--set model.params.num_leaves=63).\n"
+    "\n"
+    "The flag form trains on the columns as they are:\n"
     "\n"
     "Options:\n"
     "  --data SRC            training data (file.csv, sqlite:PATH, postgresql://...)\n"
@@ -222,67 +231,6 @@ static int read_weights(const tbl_table *t, const char *name, double **out, ml_e
     return ML_OK;
 }
 
-/* Names of the summary metrics per task. */
-static const char *const binary_metrics[] = {"auc", "logloss", "error"};
-static const char *const multi_metrics[] = {"multi_logloss", "multi_error"};
-static const char *const regression_metrics[] = {"rmse", "mae", "r2"};
-
-static json_t *evaluate(const mdl_model *m, const mdl_frame *f, const double *y, ml_error *err)
-{
-    size_t n = f->nrows, K = m->noutputs;
-    double *pred = malloc((n ? n : 1) * K * sizeof *pred);
-    if (!pred) {
-        ml_err(err, ML_ENOMEM, "out of memory evaluating");
-        return NULL;
-    }
-    if (mdl_predict_frame(m, f, pred, err)) {
-        free(pred);
-        return NULL;
-    }
-    const char *const *names = regression_metrics;
-    size_t count = 3;
-    if (m->schema->task == MDL_TASK_BINARY) {
-        names = binary_metrics;
-        for (size_t i = 0; i < n; i++)
-            pred[i] = pred[2 * i + 1];
-        K = 1;
-    } else if (m->schema->task == MDL_TASK_MULTICLASS) {
-        names = multi_metrics;
-        count = 2;
-    }
-    json_t *o = json_object();
-    for (size_t i = 0; i < count; i++) {
-        met_id id;
-        if (met_parse(names[i], &id, NULL))
-            continue;
-        json_object_set_new(o, names[i], json_real(met_compute(id, y, pred, K, NULL, n, 0.9)));
-    }
-    free(pred);
-    return o;
-}
-
-/* Linear models: intercept and coefficients per output, on the original
- * scale of the inputs ("plan=gold" for a category's one-hot term). */
-static json_t *coefficients_json(const mdl_model *m)
-{
-    const lin_model *lin = m->linear;
-    json_t *outputs = json_array();
-    size_t K = lin_noutputs(lin);
-    for (size_t k = 0; k < K; k++) {
-        json_t *terms = json_object();
-        char buf[512];
-        for (size_t t = 0; t < lin_num_terms(lin); t++)
-            json_object_set_new(terms, lin_term_name(lin, t, buf, sizeof buf),
-                                json_real(lin_coefficient(lin, k, t)));
-        const char *label = m->schema->task == MDL_TASK_MULTICLASS ? m->schema->classes[k]
-                            : m->schema->task == MDL_TASK_BINARY   ? m->schema->classes[1]
-                                                                   : m->schema->target;
-        json_array_append_new(outputs, json_pack("{s:s, s:f, s:o}", "output", label, "intercept",
-                                                 lin_intercept(lin, k), "coefficients", terms));
-    }
-    return outputs;
-}
-
 static int split_validation(const mdl_frame *all, const double *y, const double *w, double fraction,
                             mdl_frame *train, double **ty, double **tw, mdl_frame *valid,
                             double **vy, ml_error *err)
@@ -342,32 +290,10 @@ static char *iso_now(char *buf, size_t size)
     return buf;
 }
 
-static json_t *importance_json(const mdl_model *m)
-{
-    const double *gain = mdl_importance_gain(m);
-    const uint64_t *splits = mdl_importance_splits(m);
-    json_t *a = json_array();
-    if (!gain)
-        return a;
-    size_t nf = m->schema->nfeatures;
-    /* Sorted by gain, largest first (selection is fine for a few hundred inputs). */
-    bool *done = calloc(nf ? nf : 1, 1);
-    for (size_t k = 0; done && k < nf; k++) {
-        size_t best = SIZE_MAX;
-        for (size_t j = 0; j < nf; j++)
-            if (!done[j] && (best == SIZE_MAX || gain[j] > gain[best]))
-                best = j;
-        done[best] = true;
-        json_array_append_new(a,
-                              json_pack("{s:s, s:f, s:I}", "input", m->schema->features[best].name,
-                                        "gain", gain[best], "splits", (json_int_t)splits[best]));
-    }
-    free(done);
-    return a;
-}
-
 int cmd_train(int argc, char **argv)
 {
+    if (argc > 1 && argv[1][0] != '-')
+        return cmd_train_workflow(argc, argv);
     train_args a = {0};
     int code = parse_args(argc, argv, &a);
     if (code >= 0) {
@@ -461,15 +387,15 @@ int cmd_train(int argc, char **argv)
                             json_integer((json_int_t)model->gbdt->best_round));
     }
     json_t *metrics =
-        has_valid ? evaluate(model, &valid, vy, &err) : evaluate(model, train_frame, train_y, &err);
+        has_valid ? mdl_summary_metrics(model, &valid, vy, &err) : mdl_summary_metrics(model, train_frame, train_y, &err);
     if (!metrics) {
         rc = err.code ? err.code : ML_ENOMEM;
         goto done;
     }
     json_object_set_new(summary, has_valid ? "valid_metrics" : "train_metrics", metrics);
-    json_object_set_new(summary, "importance", importance_json(model));
+    json_object_set_new(summary, "importance", mdl_summary_importance(model));
     if (model->linear)
-        json_object_set_new(summary, "coefficients", coefficients_json(model));
+        json_object_set_new(summary, "coefficients", mdl_summary_coefficients(model));
     json_t *timings = json_pack("{s:f, s:f}", "load_s", t_load, "train_s", t_train);
     json_object_set_new(summary, "timings", timings);
     char *meta = json_dumps(summary, JSON_COMPACT | JSON_REAL_PRECISION(17));

@@ -540,6 +540,66 @@ int tbl_slice(const tbl_table *t, size_t begin, size_t end, tbl_table **out, ml_
     return ML_OK;
 }
 
+static int take_column(tbl_table *dst, const tbl_column *c, const size_t *rows, size_t n,
+                       ml_error *err)
+{
+    size_t width = tbl_type_width(c->type);
+    uint8_t *data = malloc((n ? n : 1) * width);
+    uint8_t *nulls = c->nulls ? malloc(n ? n : 1) : NULL;
+    tbl_dict *dict = c->type == TBL_STR ? tbl_dict_create() : NULL;
+    if (!data || (c->nulls && !nulls) || (c->type == TBL_STR && !dict)) {
+        free(data);
+        free(nulls);
+        tbl_dict_free(dict);
+        return ml_err(err, ML_ENOMEM, "out of memory taking rows of '%s'", c->name);
+    }
+    const uint8_t *src = c->data.raw;
+    for (size_t i = 0; i < n; i++) {
+        size_t r = rows[i];
+        if (nulls)
+            nulls[i] = c->nulls[r];
+        if (c->type != TBL_STR) {
+            memcpy(data + i * width, src + r * width, width);
+            continue;
+        }
+        int32_t code = 0;
+        if (!tbl_is_null(c, r)) {
+            size_t len;
+            const char *v = tbl_dict_get(c->dict, c->data.code[r], &len);
+            code = tbl_dict_intern(dict, v, len);
+        }
+        memcpy(data + i * width, &code, sizeof code);
+        if (code < 0) {
+            free(data);
+            free(nulls);
+            tbl_dict_free(dict);
+            return ml_err(err, ML_ENOMEM, "out of memory taking rows of '%s'", c->name);
+        }
+    }
+    return tbl_adopt_column(dst, c->name, c->type, data, nulls, dict, n, err);
+}
+
+int tbl_take(const tbl_table *t, const size_t *rows, size_t n, tbl_table **out, ml_error *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i] >= t->nrows)
+            return ml_err(err, ML_EINVAL, "row %zu is outside the table's %zu rows", rows[i],
+                          t->nrows);
+    tbl_table *s = tbl_create();
+    if (!s)
+        return ml_err(err, ML_ENOMEM, "out of memory taking rows");
+    for (size_t j = 0; j < t->ncols; j++) {
+        int rc = take_column(s, &t->cols[j], rows, n, err);
+        if (rc) {
+            tbl_free(s);
+            return rc;
+        }
+    }
+    *out = s;
+    return ML_OK;
+}
+
 size_t tbl_cell_text(const tbl_column *c, size_t row, char *buf, const char **out)
 {
     *out = buf;

@@ -122,6 +122,11 @@ int tbl_append(tbl_table *dst, const tbl_table *src, ml_error *err);
 /* A new table with the rows [begin, end) of t (copies values). */
 int tbl_slice(const tbl_table *t, size_t begin, size_t end, tbl_table **out, ml_error *err);
 
+/* A new table with the rows rows[0..n) of t, in that order (copies; a
+ * row may repeat).  Text columns get a dictionary of only the values those
+ * rows use, in first-seen order, so nothing of the other rows leaks. */
+int tbl_take(const tbl_table *t, const size_t *rows, size_t n, tbl_table **out, ml_error *err);
+
 /* Canonical text of a cell (no quoting): *out points at it (into buf, or
  * into the dictionary for strings) and its length is returned; a null gives
  * "" and 0.  Floats use the shortest text that reads back bit-identical;

@@ -260,6 +260,16 @@ enum { MET_COUNT = sizeof names / sizeof names[0] };
 
 int met_parse(const char *name, met_id *out, ml_error *err)
 {
+    /* scikit-learn's scorer names, which workflows borrow. */
+    static const struct {
+        const char *alias;
+        met_id id;
+    } aliases[] = {{"roc_auc", MET_AUC}, {"log_loss", MET_LOGLOSS}};
+    for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
+        if (strcmp(name, aliases[i].alias) == 0) {
+            *out = aliases[i].id;
+            return ML_OK;
+        }
     for (int i = 0; i < MET_COUNT; i++)
         if (strcmp(name, names[i]) == 0) {
             *out = (met_id)i;

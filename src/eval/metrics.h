@@ -48,7 +48,8 @@ typedef enum met_id {
     MET_QUANTILE,
 } met_id;
 
-/* auc logloss error multi_logloss multi_error rmse mae r2 poisson quantile;
+/* auc logloss error multi_logloss multi_error rmse mae r2 poisson quantile
+ * (and scikit-learn's roc_auc, log_loss);
  * an unknown name is ML_EINVAL listing them (err may be NULL). */
 int met_parse(const char *name, met_id *out, ml_error *err);
 const char *met_name(met_id id);

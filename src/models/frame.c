@@ -473,6 +473,52 @@ static int convert_categorical(const mdl_feature *feat, const tbl_column *c, siz
     return ML_OK;
 }
 
+/* Text cells of a numeric input (a CSV column that read as text because of
+ * one odd cell, say): each distinct text is parsed once; an empty one is
+ * missing; anything else that is not a number is an error naming the row. */
+static int coerce_numeric_text(const mdl_feature *feat, const tbl_column *c, size_t n,
+                               double *out, ml_error *err)
+{
+    size_t nd = tbl_dict_size(c->dict);
+    double *map = malloc((nd ? nd : 1) * sizeof *map);
+    uint8_t *bad = calloc(nd ? nd : 1, 1);
+    if (!map || !bad) {
+        free(map);
+        free(bad);
+        return ml_err(err, ML_ENOMEM, "out of memory converting '%s'", feat->name);
+    }
+    for (size_t k = 0; k < nd; k++) {
+        const char *v = tbl_dict_get(c->dict, (int32_t)k, NULL), *p = v;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        char *end;
+        map[k] = *p ? strtod(p, &end) : NAN;
+        if (*p) {
+            while (*end == ' ' || *end == '\t')
+                end++;
+            bad[k] = *end != '\0' || end == p;
+        }
+    }
+    int rc = ML_OK;
+    for (size_t r = 0; r < n && !rc; r++) {
+        if (tbl_is_null(c, r)) {
+            out[r] = NAN;
+            continue;
+        }
+        int32_t code = c->data.code[r];
+        if (bad[code])
+            rc = ml_err(err, ML_EINVAL,
+                        "input column '%s' row %zu: '%s' is not a number (the model was trained "
+                        "on a %s column)",
+                        feat->name, r + 1, tbl_dict_get(c->dict, code, NULL),
+                        tbl_type_name(feat->type));
+        out[r] = map[code];
+    }
+    free(map);
+    free(bad);
+    return rc;
+}
+
 int frame_build(const mdl_schema *s, const tbl_table *t, mdl_frame *f, ml_error *err)
 {
     memset(f, 0, sizeof *f);
@@ -514,6 +560,14 @@ int frame_build(const mdl_schema *s, const tbl_table *t, mdl_frame *f, ml_error 
         }
         if (feat->categorical) {
             int rc = convert_categorical(feat, c, n, out, err);
+            if (rc) {
+                frame_free(f);
+                return rc;
+            }
+            continue;
+        }
+        if (c->type == TBL_STR && is_numeric_type(feat->type)) {
+            int rc = coerce_numeric_text(feat, c, n, out, err);
             if (rc) {
                 frame_free(f);
                 return rc;

@@ -85,6 +85,7 @@ void mdl_free(mdl_model *m)
         return;
     gbdt_free(m->gbdt);
     lin_free(m->linear); /* borrows the schema: free it first */
+    fp_free(m->pipeline);
     forest_free(m->forest);
     schema_free(m->schema);
     free(m->metadata);
@@ -187,7 +188,19 @@ static void expand_binary(double *out, size_t nrows)
     }
 }
 
-void mdl_predict_rows(const mdl_model *m, const double *rows, size_t nrows, double *out)
+const mdl_schema *mdl_inputs(const mdl_model *m)
+{
+    return m->pipeline ? fp_inputs(m->pipeline) : m->schema;
+}
+
+void mdl_attach_pipeline(mdl_model *m, fp_pipeline *p)
+{
+    fp_free(m->pipeline);
+    m->pipeline = p;
+}
+
+/* The model proper, on rows of features. */
+static void predict_features(const mdl_model *m, const double *rows, size_t nrows, double *out)
 {
     switch (m->kind) {
     case MDL_KIND_GBDT:
@@ -211,7 +224,45 @@ void mdl_predict_rows(const mdl_model *m, const double *rows, size_t nrows, doub
         expand_binary(out, nrows);
 }
 
-int mdl_predict_frame(const mdl_model *m, const mdl_frame *f, double *out, ml_error *err)
+/* Input rows through the pipeline, a chunk at a time; one row needs no
+ * heap when the pipeline is narrow enough for the stack. */
+static void predict_through_pipeline(const mdl_model *m, const double *rows, size_t nrows,
+                                     double *out)
+{
+    enum { CHUNK = 64 };
+    size_t ni = fp_inputs(m->pipeline)->nfeatures, nf = fp_noutputs(m->pipeline);
+    size_t K = m->noutputs;
+    if (nrows == 1 && nf <= FP_ROW_STACK) {
+        double features[FP_ROW_STACK];
+        fp_transform_row(m->pipeline, rows, features);
+        predict_features(m, features, 1, out);
+        return;
+    }
+    double *features = malloc(CHUNK * (nf ? nf : 1) * sizeof *features);
+    for (size_t b = 0; b < nrows; b += CHUNK) {
+        size_t len = nrows - b < CHUNK ? nrows - b : CHUNK;
+        if (!features) { /* out of memory: row by row on the heap-free path */
+            for (size_t i = 0; i < len; i++)
+                predict_through_pipeline(m, rows + (b + i) * ni, 1, out + (b + i) * K);
+            continue;
+        }
+        for (size_t i = 0; i < len; i++)
+            fp_transform_row(m->pipeline, rows + (b + i) * ni, features + i * nf);
+        predict_features(m, features, len, out + b * K);
+    }
+    free(features);
+}
+
+void mdl_predict_rows(const mdl_model *m, const double *rows, size_t nrows, double *out)
+{
+    if (m->pipeline)
+        predict_through_pipeline(m, rows, nrows, out);
+    else
+        predict_features(m, rows, nrows, out);
+}
+
+static int predict_feature_frame(const mdl_model *m, const mdl_frame *f, double *out,
+                                 ml_error *err)
 {
     enum { BLOCK = 512 };
     size_t n = f->nrows, nf = f->ncols, K = m->noutputs;
@@ -230,13 +281,26 @@ int mdl_predict_frame(const mdl_model *m, const mdl_frame *f, double *out, ml_er
                 continue;
             size_t begin = b * BLOCK, end = begin + BLOCK < n ? begin + BLOCK : n;
             frame_rows(f, begin, end, buf);
-            mdl_predict_rows(m, buf, end - begin, out + begin * K);
+            predict_features(m, buf, end - begin, out + begin * K);
         }
         free(buf);
     }
     if (failed)
         return ml_err(err, ML_ENOMEM, "out of memory predicting");
     return ML_OK;
+}
+
+int mdl_predict_frame(const mdl_model *m, const mdl_frame *f, double *out, ml_error *err)
+{
+    if (!m->pipeline)
+        return predict_feature_frame(m, f, out, err);
+    mdl_frame features;
+    int rc = fp_transform(m->pipeline, f, &features, err);
+    if (rc)
+        return rc;
+    rc = predict_feature_frame(m, &features, out, err);
+    frame_free(&features);
+    return rc;
 }
 
 const double *mdl_importance_gain(const mdl_model *m)
@@ -251,10 +315,13 @@ const uint64_t *mdl_importance_splits(const mdl_model *m)
 
 int mdl_save(mdl_model *m, const char *path, ml_error *err)
 {
-    ml_wbuf schema, model;
+    ml_wbuf schema, model, pipeline;
     wbuf_init(&schema);
     wbuf_init(&model);
+    wbuf_init(&pipeline);
     schema_write(m->schema, &schema);
+    if (m->pipeline)
+        fp_write(m->pipeline, &pipeline);
     wbuf_u8(&model, (uint8_t)m->kind);
     switch (m->kind) {
     case MDL_KIND_GBDT:
@@ -270,23 +337,43 @@ int mdl_save(mdl_model *m, const char *path, ml_error *err)
     int rc = wbuf_status(&schema, err);
     if (!rc)
         rc = wbuf_status(&model, err);
+    if (!rc)
+        rc = wbuf_status(&pipeline, err);
     if (!rc) {
         const char *meta = m->metadata ? m->metadata : "{}";
         art_section sections[] = {
             {ART_SCHEMA, schema.data, schema.len},
             {ART_MODEL, model.data, model.len},
             {ART_METADATA, meta, strlen(meta)},
+            {ART_PIPELINE, pipeline.data, pipeline.len},
         };
-        rc = art_write(path, sections, 3, m->sha256, err);
+        rc = art_write(path, sections, m->pipeline ? 4 : 3, m->sha256, err);
     }
     wbuf_free(&schema);
     wbuf_free(&model);
+    wbuf_free(&pipeline);
     return rc;
 }
 
-int mdl_decode(const void *sdata, size_t slen, const void *mdata, size_t mlen, const char *jdata,
-               size_t jlen, mdl_model **out, ml_error *err)
+/* The pipeline's outputs must be exactly the model's features. */
+static int check_pipeline_fits(const mdl_model *m, ml_error *err)
 {
+    const mdl_schema *s = m->schema;
+    if (fp_noutputs(m->pipeline) != s->nfeatures)
+        return ml_err(err, ML_EFORMAT, "the pipeline makes %zu features but the model takes %zu",
+                      fp_noutputs(m->pipeline), s->nfeatures);
+    for (size_t j = 0; j < s->nfeatures; j++)
+        if (strcmp(fp_output_name(m->pipeline, j), s->features[j].name) != 0)
+            return ml_err(err, ML_EFORMAT, "pipeline feature %zu is '%s' but the model's is '%s'",
+                          j, fp_output_name(m->pipeline, j), s->features[j].name);
+    return ML_OK;
+}
+
+int mdl_decode(const mdl_sections *sec, mdl_model **out, ml_error *err)
+{
+    const void *sdata = sec->schema, *mdata = sec->model;
+    size_t slen = sec->schema_len, mlen = sec->model_len, jlen = sec->meta_len;
+    const char *jdata = sec->meta;
     *out = NULL;
     mdl_model *m = calloc(1, sizeof *m);
     if (!m)
@@ -318,6 +405,14 @@ int mdl_decode(const void *sdata, size_t slen, const void *mdata, size_t mlen, c
     }
     if (!rc)
         rc = rbuf_expect_end(&r, err);
+    if (!rc && sec->pipeline) {
+        rbuf_init(&r, sec->pipeline, sec->pipeline_len, "pipeline section");
+        rc = fp_read(&r, &m->pipeline, err);
+        if (!rc)
+            rc = rbuf_expect_end(&r, err);
+        if (!rc)
+            rc = check_pipeline_fits(m, err);
+    }
     if (rc)
         goto fail;
     if (jdata && jlen) {
@@ -342,14 +437,15 @@ fail:
 static int load_sections(const art_file *f, mdl_model **out, ml_error *err)
 {
     *out = NULL;
-    size_t slen, mlen, jlen;
-    const void *sdata = art_section_data(f, ART_SCHEMA, &slen);
-    const void *mdata = art_section_data(f, ART_MODEL, &mlen);
-    const char *jdata = art_section_data(f, ART_METADATA, &jlen);
-    if (!sdata || !mdata)
+    mdl_sections s = {0};
+    s.schema = art_section_data(f, ART_SCHEMA, &s.schema_len);
+    s.model = art_section_data(f, ART_MODEL, &s.model_len);
+    s.pipeline = art_section_data(f, ART_PIPELINE, &s.pipeline_len);
+    s.meta = art_section_data(f, ART_METADATA, &s.meta_len);
+    if (!s.schema || !s.model)
         return ml_err(err, ML_EFORMAT, "the artifact has no %s section",
-                      sdata ? "model" : "schema");
-    int rc = mdl_decode(sdata, slen, mdata, mlen, jdata, jlen, out, err);
+                      s.schema ? "model" : "schema");
+    int rc = mdl_decode(&s, out, err);
     if (!rc)
         snprintf((*out)->sha256, sizeof(*out)->sha256, "%s", art_sha256(f));
     return rc;

@@ -5,18 +5,25 @@
  * disagree.
  *
  * Contract
- *  - A model owns its schema (inputs, target, classes) and its metadata JSON.
+ *  - A model owns its schema (the features it was trained on, target,
+ *    classes), its metadata JSON and, when trained from a workflow, the
+ *    fitted feature pipeline.  Its *inputs* (mdl_inputs) are the raw columns
+ *    a caller provides: the pipeline's inputs, or the schema's features when
+ *    there is no pipeline.
  *  - Outputs per row: one probability per class (classification, named
  *    "p_<class>") or one value (regression, "prediction").
- *  - mdl_predict_rows takes rows encoded as frame.h describes (categorical
- *    inputs as category codes, NaN missing); it allocates nothing when
- *    predicting one row and is safe to call from many threads at once.
+ *  - mdl_predict_rows and mdl_predict_frame take inputs encoded as frame.h
+ *    describes against mdl_inputs (categorical inputs as category codes, NaN
+ *    missing) and apply the pipeline first; mdl_predict_rows allocates
+ *    nothing when predicting one row and is safe to call from many threads
+ *    at once.
  *  - mdl_save writes the artifact atomically; mdl_load verifies every
  *    checksum and every index and fails with ML_EFORMAT on a bad file.
  */
 #ifndef ML_MODELS_MODEL_H
 #define ML_MODELS_MODEL_H
 
+#include "features/pipeline.h"
 #include "models/forest/forest.h"
 #include "models/frame.h"
 #include "models/gbdt/gbdt.h"
@@ -38,6 +45,7 @@ const param_spec *mdl_param_specs(mdl_kind kind, size_t *count);
 typedef struct mdl_model {
     mdl_kind kind;
     mdl_schema *schema;
+    fp_pipeline *pipeline; /* NULL: the inputs are the features */
     gbdt_model *gbdt;
     lin_model *linear;
     forest_model *forest;
@@ -66,8 +74,14 @@ int mdl_train(mdl_schema *schema, const mdl_frame *train, const double *y, const
               mdl_model **out, ml_error *err);
 void mdl_free(mdl_model *m);
 
+/* The raw columns a caller provides. */
+const mdl_schema *mdl_inputs(const mdl_model *m);
+/* Takes ownership of a fitted pipeline whose outputs are m's features. */
+void mdl_attach_pipeline(mdl_model *m, fp_pipeline *p);
+
 void mdl_predict_rows(const mdl_model *m, const double *rows, size_t nrows, double *out);
-/* Predicts every row of a frame into out (nrows * noutputs). */
+/* Predicts every row of an input frame (built with mdl_inputs) into out
+ * (nrows * noutputs). */
 int mdl_predict_frame(const mdl_model *m, const mdl_frame *f, double *out, ml_error *err);
 
 /* Takes ownership of json (malloc'd text). */
@@ -79,11 +93,19 @@ const double *mdl_importance_gain(const mdl_model *m);
 const uint64_t *mdl_importance_splits(const mdl_model *m);
 
 int mdl_save(mdl_model *m, const char *path, ml_error *err);
-/* Decodes a model from the raw (uncompressed, verified) section contents;
- * meta may be NULL.  mdl_load uses it after the container checks; the fuzz
- * target calls it directly so that mutations reach the decoders. */
-int mdl_decode(const void *schema, size_t schema_len, const void *model, size_t model_len,
-               const char *meta, size_t meta_len, mdl_model **out, ml_error *err);
+/* The raw (uncompressed, verified) contents of an artifact's sections;
+ * pipeline and meta may be NULL. */
+typedef struct mdl_sections {
+    const void *schema, *pipeline, *model;
+    size_t schema_len, pipeline_len, model_len;
+    const char *meta;
+    size_t meta_len;
+} mdl_sections;
+
+/* Decodes a model from its sections.  mdl_load uses it after the container
+ * checks; the fuzz target calls it directly so that mutations reach the
+ * decoders. */
+int mdl_decode(const mdl_sections *sections, mdl_model **out, ml_error *err);
 int mdl_load(const char *path, mdl_model **out, ml_error *err);
 int mdl_load_buffer(const void *data, size_t len, mdl_model **out, ml_error *err);
 

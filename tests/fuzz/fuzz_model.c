@@ -29,7 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(model, data + 4 + slen, mlen);
     mdl_model *m = NULL;
     ml_error err = {0};
-    if (mdl_decode(schema, slen, model, mlen, NULL, 0, &m, &err) == ML_OK) {
+    mdl_sections sections = {.schema = schema, .schema_len = slen, .model = model,
+                             .model_len = mlen};
+    if (mdl_decode(&sections, &m, &err) == ML_OK) {
         size_t nf = m->schema->nfeatures, K = m->noutputs;
         double *rows = malloc(3 * nf * sizeof *rows), *out = malloc(3 * K * sizeof *out);
         for (size_t j = 0; j < nf; j++) {

@@ -1,0 +1,411 @@
+/*
+ * runner.c — a workflow's training, end to end (runner.h).
+ *
+ * The order is what keeps the evaluation honest: the test rows are set
+ * aside before anything is learned, so the pipeline's statistics, the
+ * early-stopping rows and the feature ranking all come from the training
+ * part; the test rows only ever go through the fitted pipeline, exactly as
+ * data at predict time will.
+ */
+#include "workflow/runner.h"
+
+#include "data/source.h"
+#include "eval/split.h"
+#include "models/summary.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct run {
+    const wf_spec *spec;
+    const wf_hooks *hooks;
+    ml_error *err;
+    tbl_table *train, *test;
+    mdl_schema *base;
+    double *y_train, *y_test;
+    fp_pipeline *pipeline;
+    mdl_frame features; /* training rows after the pipeline */
+    double *y;          /* their targets */
+    param_kv *params;
+    mdl_model *model;
+    size_t nrows, valid_rows, outliers;
+    double t_load, t_pipeline, t_train, t_eval;
+} run;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void stage(const run *r, const char *what)
+{
+    if (r->hooks && r->hooks->stage)
+        r->hooks->stage(r->hooks->stage_ctx, what);
+}
+
+static int at_line(const run *r, int line, const char *key)
+{
+    char where[1024];
+    wf_spec_where(r->spec, line, where, sizeof where);
+    return ml_err_prefix(r->err, "%s: %s", where, key);
+}
+
+static int take_target(const double *y, const size_t *rows, size_t n, double **out, ml_error *err)
+{
+    if (!(*out = malloc((n ? n : 1) * sizeof **out)))
+        return ml_err(err, ML_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        (*out)[i] = y[rows[i]];
+    return ML_OK;
+}
+
+/* Reads the data, fixes the task and classes, and splits off the test rows. */
+static int load_and_split(run *r)
+{
+    const wf_spec *s = r->spec;
+    const fp_options *o = &s->features;
+    src_options so = {0};
+    so.query = s->data.query;
+    so.table = s->data.table;
+    tbl_table *t = NULL;
+    src_report report;
+    double *y = NULL;
+    spl_result split = {0};
+    stage(r, "reading the data");
+    double t0 = now();
+    int rc = src_read_table(s->data.source, &so, &t, &report, r->err);
+    if (rc)
+        return at_line(r, s->data.line, "data.source");
+    r->nrows = tbl_nrows(t);
+    size_t nexclude = o->ndrop + o->nids;
+    const char **exclude = malloc((nexclude ? nexclude : 1) * sizeof *exclude);
+    if (!exclude) {
+        tbl_free(t);
+        return ml_err(r->err, ML_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < o->ndrop; i++)
+        exclude[i] = o->drop[i];
+    for (size_t i = 0; i < o->nids; i++)
+        exclude[o->ndrop + i] = o->ids[i];
+    if ((rc = schema_create(t, s->target, exclude, nexclude, s->task, &r->base, r->err)) ||
+        (rc = schema_target(r->base, t, &y, r->err))) {
+        at_line(r, s->target_line, "target");
+        goto done;
+    }
+    bool classification = mdl_task_is_classification(r->base->task);
+    spl_spec ss = {
+        .method = s->split.method < 0 ? (classification ? SPL_STRATIFIED : SPL_RANDOM)
+                                      : (spl_method)s->split.method,
+        .test = s->split.test,
+        .seed = s->split.seed,
+        .y = y,
+        .nclasses = r->base->nclasses,
+        .column = s->split.column,
+    };
+    if (ss.method == SPL_STRATIFIED && !classification) {
+        rc = ml_err(r->err, ML_EINVAL,
+                    "split.method: stratified needs a classification target; '%s' is a "
+                    "regression target (use random, time or group)",
+                    s->target);
+        at_line(r, s->split.line, "split");
+        goto done;
+    }
+    if ((rc = spl_split(t, &ss, &split, r->err))) {
+        at_line(r, s->split.line, "split");
+        goto done;
+    }
+    if ((rc = tbl_take(t, split.train, split.ntrain, &r->train, r->err)) ||
+        (rc = tbl_take(t, split.test, split.ntest, &r->test, r->err)) ||
+        (rc = take_target(y, split.train, split.ntrain, &r->y_train, r->err)) ||
+        (rc = take_target(y, split.test, split.ntest, &r->y_test, r->err)))
+        goto done;
+    r->t_load = now() - t0;
+done:
+    free(exclude);
+    free(y);
+    spl_result_free(&split);
+    tbl_free(t);
+    return rc;
+}
+
+static bool early_stopping_on(const run *r)
+{
+    if (r->spec->model.kind != MDL_KIND_GBDT || r->spec->model.valid_fraction <= 0)
+        return false;
+    for (size_t i = 0; i < r->spec->model.nparams; i++)
+        if (strcmp(r->spec->model.params[i].key, "early_stopping") == 0)
+            return atoi(r->spec->model.params[i].value) > 0;
+    return false;
+}
+
+/* Trains on r->features, holding out valid_fraction of the rows for early
+ * stopping when it is on. */
+static int train_model(run *r, mdl_model **out)
+{
+    const wf_spec *s = r->spec;
+    mdl_schema *schema = NULL;
+    mdl_frame fit = {0}, valid = {0};
+    double *fit_y = NULL, *valid_y = NULL;
+    spl_result split = {0};
+    int rc = fp_feature_schema(r->pipeline, r->base, &schema, r->err);
+    if (rc)
+        return rc;
+    bool holdout = early_stopping_on(r);
+    if (holdout) {
+        bool classification = mdl_task_is_classification(r->base->task);
+        spl_spec ss = {classification ? SPL_STRATIFIED : SPL_RANDOM, s->model.valid_fraction,
+                       s->split.seed + 1, r->y, r->base->nclasses, NULL};
+        if ((rc = spl_split_rows(r->features.nrows, &ss, &split, r->err)) ||
+            (rc = frame_take_rows(&r->features, split.train, split.ntrain, &fit, r->err)) ||
+            (rc = frame_take_rows(&r->features, split.test, split.ntest, &valid, r->err)) ||
+            (rc = take_target(r->y, split.train, split.ntrain, &fit_y, r->err)) ||
+            (rc = take_target(r->y, split.test, split.ntest, &valid_y, r->err))) {
+            schema_free(schema);
+            goto done;
+        }
+        r->valid_rows = split.ntest;
+    }
+    mdl_train_spec ts = {
+        .kind = (mdl_kind)s->model.kind,
+        .params = r->params,
+        .nparams = s->model.nparams,
+        .progress = r->hooks ? r->hooks->progress : NULL,
+        .progress_ctx = r->hooks ? r->hooks->progress_ctx : NULL,
+    };
+    rc = mdl_train(schema, holdout ? &fit : &r->features, holdout ? fit_y : r->y, NULL,
+                   holdout ? &valid : NULL, valid_y, &ts, out, r->err);
+    if (rc)
+        at_line(r, s->model.line, "model");
+done:
+    frame_free(&fit);
+    frame_free(&valid);
+    free(fit_y);
+    free(valid_y);
+    spl_result_free(&split);
+    return rc;
+}
+
+typedef struct ranked {
+    double score;
+    size_t k;
+} ranked;
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return x->k < y->k ? -1 : x->k > y->k;
+}
+
+/* Importance of each feature: the model's total gain, or, for a linear
+ * model (which has none), the gain of a default gbdt fitted to rank. */
+static int importance(run *r, mdl_model *m, double *score)
+{
+    const double *gain = mdl_importance_gain(m);
+    mdl_model *ranker = NULL;
+    if (!gain) {
+        mdl_schema *schema;
+        int rc = fp_feature_schema(r->pipeline, r->base, &schema, r->err);
+        mdl_train_spec ts = {.kind = MDL_KIND_GBDT};
+        if (rc || (rc = mdl_train(schema, &r->features, r->y, NULL, NULL, NULL, &ts, &ranker,
+                                  r->err)))
+            return rc;
+        gain = mdl_importance_gain(ranker);
+    }
+    for (size_t k = 0; k < fp_noutputs(r->pipeline); k++)
+        score[k] = gain[k];
+    mdl_free(ranker);
+    return ML_OK;
+}
+
+/* Selection by importance: fit, keep the top k, refit. */
+static int select_by_importance(run *r)
+{
+    const fp_select *sel = &r->spec->features.select;
+    size_t m = fp_noutputs(r->pipeline);
+    if (sel->method != FP_SELECT_IMPORTANCE || (size_t)sel->top_k >= m)
+        return ML_OK;
+    double *score = malloc(m * sizeof *score);
+    ranked *rank = malloc(m * sizeof *rank);
+    bool *keep = malloc(m * sizeof *keep);
+    int rc = score && rank && keep ? ML_OK : ml_err(r->err, ML_ENOMEM, "out of memory");
+    if (!rc)
+        rc = importance(r, r->model, score);
+    if (!rc) {
+        for (size_t k = 0; k < m; k++)
+            rank[k] = (ranked){score[k], k};
+        qsort(rank, m, sizeof *rank, cmp_ranked);
+        for (size_t k = 0; k < m; k++)
+            keep[k] = false;
+        for (size_t i = 0; i < (size_t)sel->top_k; i++)
+            keep[rank[i].k] = true;
+        for (size_t i = (size_t)sel->top_k; i < m && !rc; i++) {
+            char why[160];
+            snprintf(why, sizeof why, "importance %.4g, below the top %d", rank[i].score,
+                     sel->top_k);
+            rc = fp_note_dropped(r->pipeline, fp_output_name(r->pipeline, rank[i].k), why,
+                                        r->err);
+        }
+    }
+    if (!rc)
+        rc = fp_restrict(r->pipeline, keep, &r->features, r->err);
+    if (!rc) {
+        mdl_free(r->model);
+        r->model = NULL;
+        rc = train_model(r, &r->model);
+    }
+    free(score);
+    free(rank);
+    free(keep);
+    return rc;
+}
+
+static int fit_pipeline(run *r)
+{
+    const wf_spec *s = r->spec;
+    stage(r, "fitting the feature pipeline");
+    double t0 = now();
+    fp_fit_spec fs = {
+        .options = &s->features,
+        .base = r->base,
+        .y = r->y_train,
+        .linear = s->model.kind == MDL_KIND_LINEAR,
+        .seed = s->split.seed,
+        .options_file = s->path,
+    };
+    size_t *kept = NULL, nkept = 0;
+    int rc = fp_fit(&fs, r->train, &r->pipeline, &r->features, &kept, &nkept, r->err);
+    if (!rc)
+        rc = take_target(r->y_train, kept, nkept, &r->y, r->err);
+    r->outliers = tbl_nrows(r->train) - nkept;
+    free(kept);
+    r->t_pipeline = now() - t0;
+    return rc;
+}
+
+static json_t *params_json(const wf_spec *s)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < s->model.nparams; i++)
+        json_object_set_new(o, s->model.params[i].key, json_string(s->model.params[i].value));
+    return o;
+}
+
+static json_t *summary_json(run *r, json_t *metrics)
+{
+    const wf_spec *s = r->spec;
+    static const char *methods[] = {"random", "stratified", "time", "group"};
+    int method = s->split.method >= 0                       ? s->split.method
+                 : mdl_task_is_classification(r->base->task) ? SPL_STRATIFIED
+                                                             : SPL_RANDOM;
+    char when[32], shown[1024];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    src_display_uri(s->data.source, shown, sizeof shown);
+    json_t *split = json_pack("{s:s,s:f,s:I,s:I,s:I}", "method", methods[method], "test",
+                              s->split.test, "seed", (json_int_t)s->split.seed, "train_rows",
+                              (json_int_t)tbl_nrows(r->train), "test_rows",
+                              (json_int_t)tbl_nrows(r->test));
+    if (s->split.column)
+        json_object_set_new(split, "column", json_string(s->split.column));
+    const mdl_model *m = r->model;
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(s->name));
+    json_object_set_new(o, "mloop_version", json_string(mloop_version()));
+    json_object_set_new(o, "created", json_string(when));
+    json_object_set_new(o, "workflow", json_string(s->path));
+    json_object_set_new(o, "model", json_string(mdl_kind_name(m->kind)));
+    json_object_set_new(o, "task", json_string(mdl_task_name(m->schema->task)));
+    json_object_set_new(o, "target", json_string(s->target));
+    json_object_set_new(o, "data", json_string(shown));
+    json_object_set_new(o, "rows", json_integer((json_int_t)r->nrows));
+    json_object_set_new(o, "split", split);
+    json_object_set_new(o, "outliers_dropped", json_integer((json_int_t)r->outliers));
+    json_object_set_new(o, "inputs", json_integer((json_int_t)mdl_inputs(m)->nfeatures));
+    json_object_set_new(o, "features", json_integer((json_int_t)m->schema->nfeatures));
+    json_object_set_new(o, "train_rows", json_integer((json_int_t)r->features.nrows));
+    json_object_set_new(o, "valid_rows", json_integer((json_int_t)r->valid_rows));
+    json_object_set_new(o, "params", params_json(s));
+    if (m->gbdt) {
+        json_object_set_new(o, "rounds", json_integer((json_int_t)m->gbdt->rounds));
+        json_object_set_new(o, "best_round", json_integer((json_int_t)m->gbdt->best_round));
+    }
+    json_object_set_new(o, "test_metrics", metrics);
+    json_object_set_new(o, "importance", mdl_summary_importance(m));
+    if (m->linear)
+        json_object_set_new(o, "coefficients", mdl_summary_coefficients(m));
+    json_object_set_new(o, "pipeline", fp_describe(m->pipeline));
+    json_object_set_new(o, "timings",
+                        json_pack("{s:f,s:f,s:f,s:f}", "load_s", r->t_load, "pipeline_s",
+                                  r->t_pipeline, "train_s", r->t_train, "evaluate_s", r->t_eval));
+    return o;
+}
+
+static int evaluate(run *r, json_t **metrics)
+{
+    stage(r, "evaluating on the test rows");
+    double t0 = now();
+    mdl_frame in = {0};
+    int rc = frame_build(mdl_inputs(r->model), r->test, &in, r->err);
+    if (!rc && !(*metrics = mdl_summary_metrics(r->model, &in, r->y_test, r->err)))
+        rc = r->err->code ? r->err->code : ML_ENOMEM;
+    frame_free(&in);
+    r->t_eval = now() - t0;
+    return rc;
+}
+
+int wf_train(const wf_spec *spec, const wf_hooks *hooks, mdl_model **model, json_t **summary,
+             ml_error *err)
+{
+    *model = NULL;
+    *summary = NULL;
+    run r = {.spec = spec, .hooks = hooks, .err = err};
+    json_t *metrics = NULL;
+    int rc = (r.params = calloc(spec->model.nparams + 1, sizeof *r.params))
+                 ? ML_OK
+                 : ml_err(err, ML_ENOMEM, "out of memory");
+    for (size_t i = 0; i < spec->model.nparams && !rc; i++)
+        r.params[i] = (param_kv){spec->model.params[i].key, spec->model.params[i].value};
+    if (rc || (rc = load_and_split(&r)) || (rc = fit_pipeline(&r)))
+        goto done;
+    stage(&r, "training");
+    double t0 = now();
+    if ((rc = train_model(&r, &r.model)) || (rc = select_by_importance(&r)))
+        goto done;
+    r.t_train = now() - t0;
+    mdl_attach_pipeline(r.model, r.pipeline);
+    r.pipeline = NULL;
+    if ((rc = evaluate(&r, &metrics)))
+        goto done;
+    json_t *o = summary_json(&r, metrics);
+    char *meta = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    if (!meta) {
+        json_decref(o);
+        rc = ml_err(err, ML_ENOMEM, "out of memory");
+        goto done;
+    }
+    mdl_set_metadata(r.model, meta);
+    *summary = o;
+    *model = r.model;
+    r.model = NULL;
+done:
+    mdl_free(r.model);
+    fp_free(r.pipeline);
+    frame_free(&r.features);
+    schema_free(r.base);
+    tbl_free(r.train);
+    tbl_free(r.test);
+    free(r.y_train);
+    free(r.y_test);
+    free(r.y);
+    free(r.params);
+    return rc;
+}
