@@ -82,7 +82,7 @@ static void print_summary(const json_t *s, const char *out, const char *sha)
 int cmd_train_workflow(int argc, char **argv)
 {
     const char *path = argv[1], *out = NULL;
-    const char *sets[MAX_SETS];
+    const char *sets[MAX_SETS] = {0}; /* zeroed: gcc 12 cannot see that only [0, nsets) is read */
     size_t nsets = 0;
     bool json = false;
     int threads = 0;

@@ -15,7 +15,11 @@
  *    floor, ceil.  Names are case-sensitive; keywords are lowercase.
  *  - Values are doubles; null is NaN.  Null propagates through every
  *    operator and function except coalesce, and `if` whose condition is null
- *    gives null.  and/or/not treat non-zero as true and give 1 or 0.
+ *    gives null (a null in the arm not taken does not matter).  and/or/not
+ *    treat non-zero as true and give 1 or 0, with SQL's three-valued logic:
+ *    `false and null` is 0 and `true or null` is 1; otherwise a null operand
+ *    gives null.  Comparisons with null give null; min and max give null
+ *    when any argument is null.
  *    Division (and %) by zero, log of x <= 0, sqrt of x < 0 and any result
  *    that is not finite give null.
  *  - Text columns take part only in `==` and `!=` against a string literal
@@ -27,7 +31,9 @@
  *  - fx_compile resolves names against the given inputs; every error names
  *    the 1-based character position in the expression ("1:15: unknown
  *    column 'tenure_month' (did you mean 'tenure_months'?)"), and the
- *    caller adds which expression it was.
+ *    caller adds which expression it was.  The position is line:column:
+ *    line 1 unless the text spans lines; columns count characters (UTF-8),
+ *    not bytes.
  *  - Nesting deeper than FX_MAX_DEPTH or an expression longer than
  *    FX_MAX_LENGTH characters is an error, never a stack overflow.
  *  - Evaluation never fails and allocates nothing; a compiled expression is
@@ -60,12 +66,15 @@ typedef struct fx_expr fx_expr;
 int fx_compile(const char *text, const fx_inputs *inputs, fx_expr **out, ml_error *err);
 void fx_free(fx_expr *e);
 
-/* The inputs the expression reads (indexes into fx_inputs), sorted, no
- * duplicates; *count is set.  Owned by e. */
+/* The inputs the expression names (indexes into fx_inputs), sorted, no
+ * duplicates; *count is set.  Owned by e.  Evaluation reads no others;
+ * it may read fewer (`if(true, a, b)` names b but never reads it), yet the
+ * text compiles again against exactly these names. */
 const size_t *fx_uses(const fx_expr *e, size_t *count);
 
 /* out[r] = value of the expression for row r, r in [0, nrows); cols[i]
- * points at nrows values of input i (only the inputs in fx_uses are read). */
+ * points at nrows values of input i (only the inputs in fx_uses are read).
+ * out may be one of the input columns but must not otherwise overlap them. */
 void fx_eval(const fx_expr *e, const double *const *cols, size_t nrows, double *out);
 
 /* The value for one row: row[i] is input i. */
