@@ -28,6 +28,8 @@ typedef enum fp_impute {
     FP_IMPUTE_MOST_FREQUENT = 4, /* categorical (and numeric: the mode) */
 } fp_impute;
 
+/* Bounds that collapse to one value (an IQR of 0, as for a 0/1 flag) clip
+ * nothing: clipping would make the column constant. */
 typedef enum fp_clip {
     FP_CLIP_NONE = 0,
     FP_CLIP_IQR = 1,      /* [q1 - k*iqr, q3 + k*iqr] */

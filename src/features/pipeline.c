@@ -46,10 +46,10 @@ typedef struct fit_ctx {
     fp_pipeline *p;
     col_plan *plans;
     size_t nplans;
-    mdl_frame in;       /* the training rows' inputs */
-    double **derived;   /* values of each derived column over the training rows */
-    double *y;          /* target of the kept rows */
-    size_t n;           /* kept rows */
+    mdl_frame in;     /* the training rows' inputs */
+    double **derived; /* values of each derived column over the training rows */
+    double *y;        /* target of the kept rows */
+    size_t n;         /* kept rows */
     ml_error *err;
 } fit_ctx;
 
@@ -250,9 +250,9 @@ static const fp_column_override *find_override(const fp_options *o, const char *
 
 static fp_kind auto_kind(tbl_type type)
 {
-    return type == TBL_STR                              ? FP_KIND_CATEGORICAL
+    return type == TBL_STR                             ? FP_KIND_CATEGORICAL
            : type == TBL_DATE || type == TBL_TIMESTAMP ? FP_KIND_DATETIME
-                                                        : FP_KIND_NUMERIC;
+                                                       : FP_KIND_NUMERIC;
 }
 
 static int plan_column(fit_ctx *c, const char *name, tbl_type type, size_t work, col_plan *plan)
@@ -272,8 +272,8 @@ static int plan_column(fit_ctx *c, const char *name, tbl_type type, size_t work,
         char at[512];
         return ml_err(c->err, ML_EINVAL,
                       "%scolumn '%s' is %s; datetime features need a date or timestamp column",
-                      where(c->spec, ov ? ov->opts.line : c->o->datetime.line, at, sizeof at),
-                      name, tbl_type_name(type));
+                      where(c->spec, ov ? ov->opts.line : c->o->datetime.line, at, sizeof at), name,
+                      tbl_type_name(type));
     }
     if (plan->opts.impute == FP_IMPUTE_NONE && c->spec->linear && kind != FP_KIND_CATEGORICAL)
         plan->opts.impute = FP_IMPUTE_MEDIAN; /* linear models cannot take a missing value */
@@ -365,6 +365,14 @@ static int plan_inputs(fit_ctx *c)
         return oom(c->err);
     s->target_type = c->spec->base->target_type;
     s->task = c->spec->base->task;
+    /* The classes travel too: the schema is written to the artifact, and a
+     * classification schema without them does not read back. */
+    const mdl_schema *base = c->spec->base;
+    if (base->nclasses && !(s->classes = calloc(base->nclasses, sizeof *s->classes)))
+        return oom(c->err);
+    for (size_t k = 0; k < base->nclasses; k++, s->nclasses++)
+        if (!(s->classes[k] = strdup(base->classes[k])))
+            return oom(c->err);
     for (size_t j = 0; j < nc; j++) {
         const tbl_column *col = tbl_col(c->t, j);
         if (strcmp(col->name, s->target) == 0 || listed(col->name, o->drop, o->ndrop) ||
@@ -510,6 +518,13 @@ static void clip_bounds(const fp_column_opts *o, const double *v, size_t n, doub
         fs_quantiles(scratch, m, qs, 2, q);
         *lo = q[0];
         *hi = q[1];
+    }
+    /* Bounds that collapse to one value (an IQR of 0: half the rows share a
+     * value, as in a 0/1 flag) would turn the column into a constant; such a
+     * column has no outliers this rule can define, so nothing is clipped. */
+    if (!(*lo < *hi)) {
+        *lo = -INFINITY;
+        *hi = INFINITY;
     }
 }
 
@@ -708,8 +723,8 @@ static size_t sorted_codes(const cat_stats *st, const tbl_dict *dict, int32_t *c
     return sort_codes_by_name(dict, codes, m) ? SIZE_MAX : m;
 }
 
-static int fit_onehot(fp_op *op, const fp_column_opts *o, const cat_stats *st,
-                      const tbl_dict *dict, double n, int32_t *codes)
+static int fit_onehot(fp_op *op, const fp_column_opts *o, const cat_stats *st, const tbl_dict *dict,
+                      double n, int32_t *codes)
 {
     size_t m = sorted_codes(st, dict, codes);
     if (m == SIZE_MAX)
@@ -748,8 +763,8 @@ static int fit_onehot(fp_op *op, const fp_column_opts *o, const cat_stats *st,
     return ML_OK;
 }
 
-static int fit_lookup(fp_op *op, const fp_column_opts *o, const cat_stats *st,
-                       const tbl_dict *dict, double n, int32_t *codes)
+static int fit_lookup(fp_op *op, const fp_column_opts *o, const cat_stats *st, const tbl_dict *dict,
+                      double n, int32_t *codes)
 {
     size_t nc = st->ncodes;
     double *val = op->values;
@@ -781,8 +796,8 @@ typedef struct te_sums {
 static inline size_t te_index(const fp_op *op, double code)
 {
     uint32_t c = isnan(code) && !isnan(op->fill_code) ? (uint32_t)op->fill_code
-                 : isnan(code)                       ? op->ncodes
-                                                     : (uint32_t)code;
+                 : isnan(code)                        ? op->ncodes
+                                                      : (uint32_t)code;
     return c;
 }
 
@@ -821,8 +836,7 @@ static void fit_target(fp_op *op, const fp_column_opts *o, const double *codes, 
     for (size_t k = 0; k < width; k++)
         prior[k] /= (double)n;
     for (size_t c = 0; c <= nc; c++)
-        te_encode(sum + c * width, count + c, prior, width, o->smoothing,
-                  op->values + c * width);
+        te_encode(sum + c * width, count + c, prior, width, o->smoothing, op->values + c * width);
     for (size_t k = 0; k < width; k++)
         op->values[(nc + 1) * width + k] = prior[k];
     free(sum);
@@ -880,8 +894,8 @@ static int fit_categorical(fit_ctx *c, fp_op *op, const col_plan *plan, int32_t 
         op->kind = FP_OP_NATIVE;
         break;
     default: {
-        bool multiclass = plan->opts.encode == FP_ENCODE_TARGET &&
-                          c->spec->base->task == MDL_TASK_MULTICLASS;
+        bool multiclass =
+            plan->opts.encode == FP_ENCODE_TARGET && c->spec->base->task == MDL_TASK_MULTICLASS;
         op->kind = FP_OP_LOOKUP;
         op->width = multiclass ? (uint32_t)c->spec->base->nclasses : 1;
         op->values = malloc((nc + 2) * op->width * sizeof(double));
@@ -919,9 +933,9 @@ static void plan_parts(const col_plan *plan, uint8_t *parts)
     static const struct {
         unsigned bit;
         uint8_t part;
-    } map[] = {{FP_DT_YEAR, FP_PART_YEAR},       {FP_DT_MONTH, FP_PART_MONTH},
-               {FP_DT_DAY, FP_PART_DAY},         {FP_DT_DAYOFWEEK, FP_PART_DAYOFWEEK},
-               {FP_DT_HOUR, FP_PART_HOUR},       {FP_DT_EPOCH_DAYS, FP_PART_EPOCH_DAYS}};
+    } map[] = {{FP_DT_YEAR, FP_PART_YEAR}, {FP_DT_MONTH, FP_PART_MONTH},
+               {FP_DT_DAY, FP_PART_DAY},   {FP_DT_DAYOFWEEK, FP_PART_DAYOFWEEK},
+               {FP_DT_HOUR, FP_PART_HOUR}, {FP_DT_EPOCH_DAYS, FP_PART_EPOCH_DAYS}};
     size_t n = 0;
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
         if ((plan->opts.parts & map[i].bit) && (plan->micros || map[i].bit != FP_DT_HOUR))
@@ -999,14 +1013,14 @@ static int fit_ops(fit_ctx *c, size_t *op_plan)
 static const char *part_suffix(uint8_t part)
 {
     static const char *names[FP_PART_COUNT] = {
-        "",           "year",          "month",         "day",      "dayofweek",
-        "hour",       "epoch_days",    "month_sin",     "month_cos", "dayofweek_sin",
-        "dayofweek_cos", "hour_sin",   "hour_cos"};
+        "",           "year",      "month",     "day",           "dayofweek",     "hour",
+        "epoch_days", "month_sin", "month_cos", "dayofweek_sin", "dayofweek_cos", "hour_sin",
+        "hour_cos"};
     return part < FP_PART_COUNT ? names[part] : "";
 }
 
-static int add_output(fp_pipeline *p, size_t *cap, bool native, ml_error *err, const char *fmt,
-                      ...) __attribute__((format(printf, 5, 6)));
+static int add_output(fp_pipeline *p, size_t *cap, bool native, ml_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 static int add_output(fp_pipeline *p, size_t *cap, bool native, ml_error *err, const char *fmt, ...)
 {

@@ -39,8 +39,7 @@ static tbl_dict *dict_copy(const tbl_dict *src)
     return d;
 }
 
-int fp_feature_schema(const fp_pipeline *p, const mdl_schema *base, mdl_schema **out,
-                      ml_error *err)
+int fp_feature_schema(const fp_pipeline *p, const mdl_schema *base, mdl_schema **out, ml_error *err)
 {
     *out = NULL;
     mdl_schema *s = calloc(1, sizeof *s);
@@ -95,7 +94,7 @@ static void write_op(const fp_op *op, ml_wbuf *w)
     wbuf_f64(w, op->fill);
     wbuf_f64(w, op->center);
     wbuf_f64(w, op->divisor);
-    wbuf_u32(w, op->bins ? op->nedges : 0);
+    wbuf_u64(w, op->bins ? op->nedges : 0); /* counts are u64: rbuf_count */
     for (uint32_t k = 0; op->bins && k < op->nedges; k++)
         wbuf_f64(w, op->edges[k]);
     wbuf_f64(w, op->fill_code);
@@ -118,22 +117,22 @@ void fp_write(const fp_pipeline *p, ml_wbuf *w)
 {
     wbuf_u32(w, FORMAT_VERSION);
     schema_write(p->inputs, w);
-    wbuf_u32(w, (uint32_t)p->nderived);
+    wbuf_u64(w, p->nderived);
     for (size_t d = 0; d < p->nderived; d++) {
         wbuf_str(w, p->derived_names[d]);
         wbuf_str(w, p->derived_texts[d]);
     }
-    wbuf_u32(w, (uint32_t)p->noutputs);
+    wbuf_u64(w, p->noutputs);
     for (size_t k = 0; k < p->noutputs; k++) {
         wbuf_str(w, p->out_names[k]);
         wbuf_u8(w, p->out_native[k]);
     }
-    wbuf_u32(w, (uint32_t)p->ndropped);
+    wbuf_u64(w, p->ndropped);
     for (size_t k = 0; k < p->ndropped; k++) {
         wbuf_str(w, p->dropped_names[k]);
         wbuf_str(w, p->dropped_why[k]);
     }
-    wbuf_u32(w, (uint32_t)p->nops);
+    wbuf_u64(w, p->nops);
     for (size_t o = 0; o < p->nops; o++)
         write_op(&p->ops[o], w);
 }
@@ -201,7 +200,8 @@ static int read_category_fields(ml_rbuf *r, const fp_pipeline *p, fp_op *op, uin
     if (categorical && (!f || !f->categorical || op->ncodes != tbl_dict_size(f->categories)))
         return bad(err, "a categorical op does not match its input's categories");
     if (categorical && !isnan(op->fill_code) &&
-        !(op->fill_code >= 0 && op->fill_code < op->ncodes && op->fill_code == floor(op->fill_code)))
+        !(op->fill_code >= 0 && op->fill_code < op->ncodes &&
+          op->fill_code == floor(op->fill_code)))
         return bad(err, "an imputed category is out of range");
     if (op->kind == FP_OP_LOOKUP) {
         if (op->width < 1 || op->width > 256)
@@ -247,8 +247,7 @@ static int read_op(ml_rbuf *r, const fp_pipeline *p, fp_op *op, uint8_t *covered
     const mdl_feature *f = op->src < p->inputs->nfeatures ? &p->inputs->features[op->src] : NULL;
     if (op->kind == FP_OP_NUMERIC && f && f->categorical)
         return bad(err, "a numeric op reads a categorical input");
-    if (op->part != FP_PART_NONE &&
-        (!f || f->type != (op->micros ? TBL_TIMESTAMP : TBL_DATE)))
+    if (op->part != FP_PART_NONE && (!f || f->type != (op->micros ? TBL_TIMESTAMP : TBL_DATE)))
         return bad(err, "a datetime op reads a column that is not a date");
     if ((rc = read_slot(r, p, covered, &op->slot, err)) ||
         (rc = read_slot(r, p, covered, &op->indicator_slot, err)) ||
@@ -300,8 +299,8 @@ int fp_read(ml_rbuf *r, fp_pipeline **out, ml_error *err)
         rc = read_strings(r, &p->nderived, &p->derived_names, &p->derived_texts, NULL,
                           "pipeline derived column", err);
     if (!rc)
-        rc = read_strings(r, &p->noutputs, &p->out_names, NULL, &p->out_native,
-                          "pipeline output", err);
+        rc = read_strings(r, &p->noutputs, &p->out_names, NULL, &p->out_native, "pipeline output",
+                          err);
     if (!rc)
         rc = read_strings(r, &p->ndropped, &p->dropped_names, &p->dropped_why, NULL,
                           "pipeline dropped feature", err);
@@ -351,15 +350,15 @@ static json_t *op_steps(const fp_op *op)
         return steps;
     }
     if (op->clip)
-        json_array_append_new(steps, json_pack("{s:[o,o]}", "clip", number(op->lo), number(op->hi)));
+        json_array_append_new(steps,
+                              json_pack("{s:[o,o]}", "clip", number(op->lo), number(op->hi)));
     if (op->log1p)
         json_array_append_new(steps, json_pack("{s:b}", "log1p", 1));
     if (!isnan(op->fill))
         json_array_append_new(steps, json_pack("{s:o}", "impute", number(op->fill)));
     if (op->scale)
-        json_array_append_new(steps,
-                              json_pack("{s:o,s:o}", "center", number(op->center), "divisor",
-                                        number(op->divisor)));
+        json_array_append_new(steps, json_pack("{s:o,s:o}", "center", number(op->center), "divisor",
+                                               number(op->divisor)));
     if (op->bins)
         json_array_append_new(steps, json_pack("{s:i}", "bins", (int)op->nedges - 1));
     return steps;
@@ -373,7 +372,9 @@ json_t *fp_describe(const fp_pipeline *p)
             const fp_op *op = &p->ops[o];
             bool mine = op->slot == (int32_t)k || op->indicator_slot == (int32_t)k ||
                         op->other_slot == (int32_t)k;
-            size_t ns = op->kind == FP_OP_ONEHOT ? op->ncodes : op->kind == FP_OP_LOOKUP ? op->width : 0;
+            size_t ns = op->kind == FP_OP_ONEHOT   ? op->ncodes
+                        : op->kind == FP_OP_LOOKUP ? op->width
+                                                   : 0;
             for (size_t s = 0; s < ns && !mine; s++)
                 mine = op->slots[s] == (int32_t)k;
             if (!mine)
@@ -388,11 +389,11 @@ json_t *fp_describe(const fp_pipeline *p)
         }
     }
     for (size_t k = 0; k < p->ndropped; k++)
-        json_array_append_new(dropped, json_pack("{s:s,s:s}", "name", p->dropped_names[k], "why",
-                                                 p->dropped_why[k]));
+        json_array_append_new(
+            dropped, json_pack("{s:s,s:s}", "name", p->dropped_names[k], "why", p->dropped_why[k]));
     for (size_t d = 0; d < p->nderived; d++)
-        json_array_append_new(derived, json_pack("{s:s,s:s}", "name", p->derived_names[d],
-                                                 "expr", p->derived_texts[d]));
+        json_array_append_new(derived, json_pack("{s:s,s:s}", "name", p->derived_names[d], "expr",
+                                                 p->derived_texts[d]));
     json_t *inputs = json_array();
     for (size_t j = 0; j < p->inputs->nfeatures; j++)
         json_array_append_new(inputs, json_string(p->inputs->features[j].name));

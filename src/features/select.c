@@ -11,6 +11,7 @@
  */
 #include "features/pipeline_internal.h"
 
+#include "core/rng.h"
 #include "features/stats.h"
 
 #include <math.h>
@@ -224,14 +225,43 @@ static size_t discrete_codes(const double *v, size_t n, size_t max, int32_t *cod
     return d;
 }
 
-static int mutual_info(const double *x, const double *y, const int32_t *yclass, int nclasses,
-                       bool native, size_t n, int32_t *codes, double *out, ml_error *err)
+/* scikit-learn's tie-breaking: x scaled to unit standard deviation gets
+ * 1e-10 * max(1, mean |x|) of Gaussian noise.  Without it a column with many
+ * equal values (an imputed median, a clipped bound) has k-th neighbours at
+ * distance 0 and its estimate collapses to 0, so an informative column with
+ * missing values would lose to noise.  Seeded per column: reproducible. */
+static void jitter(double *x, size_t n, uint64_t seed)
+{
+    double sum = 0, sq = 0, abs_sum = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(x[i])) {
+            sum += x[i];
+            sq += x[i] * x[i];
+            abs_sum += fabs(x[i]);
+            m++;
+        }
+    if (m < 2)
+        return;
+    double mean = sum / (double)m, var = sq / (double)m - mean * mean;
+    double sd = var > 0 ? sqrt(var) : 1.0;
+    double scale = 1e-10 * fmax(1.0, abs_sum / (double)m / sd) * sd;
+    ml_rng rng;
+    ml_rng_seed(&rng, seed);
+    for (size_t i = 0; i < n; i++)
+        x[i] += scale * ml_rng_normal(&rng);
+}
+
+/* x is the caller's scratch copy: continuous columns are jittered in place. */
+static int mutual_info(double *x, const double *y, const int32_t *yclass, int nclasses, bool native,
+                       size_t n, int32_t *codes, uint64_t seed, double *out, ml_error *err)
 {
     size_t d = native ? 0 : discrete_codes(x, n, DISCRETE_MAX, codes);
+    if (!d && !native)
+        jitter(x, n, seed);
     if (yclass)
         return d || native ? fs_mutual_info_discrete(x, yclass, n, nclasses, out, err)
-                           : fs_mutual_info_classif(x, yclass, n, nclasses, MI_NEIGHBORS, out,
-                                                    err);
+                           : fs_mutual_info_classif(x, yclass, n, nclasses, MI_NEIGHBORS, out, err);
     if (d) /* discrete feature, continuous target: the roles swap */
         return fs_mutual_info_classif(y, codes, n, (int)d, MI_NEIGHBORS, out, err);
     return fs_mutual_info_regression(x, y, n, MI_NEIGHBORS, out, err);
@@ -270,6 +300,8 @@ static int select_mutual_info(fp_pipeline *p, const fp_select *sel, const mdl_sc
         ys[i] = y[s.rows[i]];
         yc[i] = (int32_t)ys[i];
     }
+    if (!rc && !classes) /* a regression target is jittered too, as scikit-learn does */
+        jitter(ys, s.n, 0x79u);
     size_t nr = 0;
     for (size_t k = 0; k < m && !rc; k++) {
         if (!keep[k])
@@ -277,7 +309,7 @@ static int select_mutual_info(fp_pipeline *p, const fp_select *sel, const mdl_sc
         gather(f->cols[k], &s, x);
         double mi = 0;
         rc = mutual_info(x, ys, classes ? yc : NULL, (int)base->nclasses, p->out_native[k], s.n,
-                         codes, &mi, err);
+                         codes, 0x6d69u + k, &mi, err);
         rank[nr++] = (ranked){mi, k};
     }
     if (!rc) {
@@ -336,8 +368,8 @@ static int select_correlated(fp_pipeline *p, double threshold, const mdl_frame *
     return rc;
 }
 
-int fp_select_fitted(fp_pipeline *p, const fp_select *sel, const mdl_schema *base,
-                     const double *y, mdl_frame *features, ml_error *err)
+int fp_select_fitted(fp_pipeline *p, const fp_select *sel, const mdl_schema *base, const double *y,
+                     mdl_frame *features, ml_error *err)
 {
     size_t m = p->noutputs, n = features->nrows;
     bool *keep = malloc((m ? m : 1) * sizeof *keep);

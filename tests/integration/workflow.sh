@@ -31,9 +31,12 @@ assert s["split"]["method"] == "stratified" and s["split"]["test_rows"] == 1200,
 auc = s["test_metrics"]["auc"]
 assert auc > 0.75, f"test auc {auc}"
 names = {f["name"] for f in s["pipeline"]["features"]}
-for want in ["spend_per_month", "calls_per_year", "new_monthly", "contract=month-to-month",
+for want in ["calls_per_year", "new_monthly", "contract=month-to-month", "signup_date_epoch_days",
              "city", "signup_date_year", "age_missing"]:
     assert want in names, (want, sorted(names))
+# spend_per_month is fee times noise: selection drops it as a near-copy of monthly_fee.
+why = {d["name"]: d["why"] for d in s["pipeline"]["dropped"]}
+assert why.get("spend_per_month", "").startswith("correlated with 'monthly_fee'"), why
 assert "customer_id" not in s["pipeline"]["inputs"]
 assert s["outliers_dropped"] > 0
 PY

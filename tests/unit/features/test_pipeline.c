@@ -48,8 +48,8 @@ static int fit(const tbl_table *t, const char *target, int task, const fp_option
         rc = schema_target(f->base, t, &f->y, err);
     if (rc)
         return rc;
-    fp_fit_spec spec = {.options = o, .base = f->base, .y = f->y, .seed = 7,
-                        .options_file = "w.yaml"};
+    fp_fit_spec spec = {
+        .options = o, .base = f->base, .y = f->y, .seed = 7, .options_file = "w.yaml"};
     return fp_fit(&spec, t, &f->p, &f->features, &f->kept, &f->nkept, err);
 }
 
@@ -102,8 +102,8 @@ static void only_column(fp_options *o, const char *column)
 static void configure(const char *name, fp_options *o)
 {
     if (!strncmp(name, "impute_", 7) && strstr(name, "onehot") == NULL) {
-        o->numeric.impute = !strcmp(name, "impute_mean")     ? FP_IMPUTE_MEAN
-                            : !strcmp(name, "impute_median") ? FP_IMPUTE_MEDIAN
+        o->numeric.impute = !strcmp(name, "impute_mean")            ? FP_IMPUTE_MEAN
+                            : !strcmp(name, "impute_median")        ? FP_IMPUTE_MEDIAN
                             : !strcmp(name, "impute_most_frequent") ? FP_IMPUTE_MOST_FREQUENT
                                                                     : FP_IMPUTE_CONSTANT;
         o->numeric.impute_value = -1;
@@ -411,9 +411,9 @@ static void test_datetime_parts(void **state)
     static const struct {
         const char *name;
         double v0, v1;
-    } want[] = {{"when_year", 2024, 1969},       {"when_month", 2, 12},
-                {"when_day", 29, 31},           {"when_dayofweek", 3, 2},
-                {"when_hour", 13, 23},          {"when_epoch_days", 19782.5625, -1.0 / 24}};
+    } want[] = {{"when_year", 2024, 1969}, {"when_month", 2, 12},
+                {"when_day", 29, 31},      {"when_dayofweek", 3, 2},
+                {"when_hour", 13, 23},     {"when_epoch_days", 19782.5625, -1.0 / 24}};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         int k = output_index(fp.p, want[i].name);
         if (k < 0)
@@ -456,6 +456,39 @@ static void test_outlier_rows_dropped_at_training_only(void **state)
     for (size_t r = 0; r < tbl_nrows(t); r++)
         assert_true(all.cols[k][r] == c->data.f64[r]);
     frame_free(&all);
+    fitted_free(&fp);
+    fp_options_free(&o);
+    tbl_free(t);
+}
+
+/* A 0/1 flag has an IQR of 0: IQR clipping must leave it alone rather than
+ * flatten it to a constant (the flag is often the most useful column). */
+static void test_clip_spares_flags(void **state)
+{
+    (void)state;
+    tbl_table *t = tbl_create();
+    ml_error err = {0};
+    tbl_add_column(t, "flag", TBL_F64, &err);
+    tbl_add_column(t, "wide", TBL_F64, &err);
+    tbl_add_column(t, "y", TBL_F64, &err);
+    tbl_resize(t, 100, &err);
+    for (size_t r = 0; r < 100; r++) {
+        tbl_set_f64(t, 0, r, r % 10 == 0);
+        tbl_set_f64(t, 1, r, r == 99 ? 1e6 : (double)r);
+        tbl_set_f64(t, 2, r, (double)r);
+    }
+    fp_options o;
+    fp_options_init(&o);
+    o.numeric.clip = FP_CLIP_IQR;
+    o.numeric.clip_k = 1.5;
+    fitted fp;
+    if (fit(t, "y", MDL_TASK_REGRESSION, &o, &fp, &err))
+        fail_msg("%s", err.message);
+    int flag = output_index(fp.p, "flag"), wide = output_index(fp.p, "wide");
+    assert_true(flag >= 0 && wide >= 0);
+    assert_true(fp.features.cols[flag][0] == 1.0 && fp.features.cols[flag][1] == 0.0);
+    /* The ordinary column is still clipped: q3 + 1.5 iqr = 74.25 + 1.5 * 49.5. */
+    assert_true(close_enough(fp.features.cols[wide][99], 74.25 + 1.5 * 49.5));
     fitted_free(&fp);
     fp_options_free(&o);
     tbl_free(t);
@@ -544,6 +577,25 @@ static void test_missing_input_at_predict(void **state)
     assert_int_equal(frame_build(fp_inputs(fp.p), t, &in, &err), ML_EINVAL);
     assert_string_equal(err.message, "input column 'num_b' that the model needs is missing");
     tbl_free(t);
+    /* Numbers that arrive as text (one odd cell made the column text) are
+     * coerced; blank text is missing; other text is refused with its row. */
+    t = tbl_create();
+    const char *names[] = {"num_a", "num_b", "num_c", "cat_a", "cat_b"};
+    const char *row1[] = {" 1.5", "", "2", "blue", "s"}, *row2[] = {"3", "oops", "1", "red", "s"};
+    for (size_t j = 0; j < 5; j++)
+        tbl_add_column(t, names[j], TBL_STR, &err);
+    tbl_resize(t, 1, &err);
+    for (size_t j = 0; j < 5; j++)
+        tbl_set_str(t, j, 0, row1[j], strlen(row1[j]), &err);
+    assert_int_equal(frame_build(fp_inputs(fp.p), t, &in, &err), ML_OK);
+    assert_true(in.cols[0][0] == 1.5 && isnan(in.cols[1][0]) && in.cols[2][0] == 2.0);
+    frame_free(&in);
+    tbl_resize(t, 2, &err);
+    for (size_t j = 0; j < 5; j++)
+        tbl_set_str(t, j, 1, row2[j], strlen(row2[j]), &err);
+    assert_int_equal(frame_build(fp_inputs(fp.p), t, &in, &err), ML_EINVAL);
+    assert_non_null(strstr(err.message, "input column 'num_b' row 2: 'oops' is not a number"));
+    tbl_free(t);
     fitted_free(&fp);
     fp_options_free(&o);
     tbl_free(train);
@@ -561,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_target_encoding_does_not_leak),
         cmocka_unit_test(test_datetime_parts),
         cmocka_unit_test(test_outlier_rows_dropped_at_training_only),
+        cmocka_unit_test(test_clip_spares_flags),
         cmocka_unit_test(test_errors_name_the_option),
         cmocka_unit_test(test_missing_input_at_predict),
     };

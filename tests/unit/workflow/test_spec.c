@@ -152,7 +152,7 @@ static void test_churn_example(void **state)
     assert_string_equal(o->derived[2].expr, "tenure_months < 6 and contract == \"month-to-month\"");
     assert_int_equal(o->derived[2].line, 24);
     assert_true(o->select.drop_constant);
-    assert_true(o->select.max_correlation == 0.98);
+    assert_true(o->select.max_correlation == 0.99);
     assert_true(o->select.near_constant == 0);
     assert_int_equal(o->select.method, FP_SELECT_NONE);
     assert_int_equal(o->select.line, 25);
@@ -203,7 +203,7 @@ static void test_churn_integration_sets(void **state)
     assert_int_equal(s->features.numeric.impute, FP_IMPUTE_MEDIAN);
     assert_int_equal(s->features.select.method, FP_SELECT_IMPORTANCE);
     assert_int_equal(s->features.select.top_k, 8);
-    assert_true(s->features.select.max_correlation == 0.98);
+    assert_true(s->features.select.max_correlation == 0.99);
     wf_spec_free(s);
 }
 
