@@ -146,8 +146,8 @@ static inline uint32_t category_index(const fp_op *op, double code)
     return (uint32_t)code;
 }
 
-static void run_missing_indicator(const fp_op *op, const double *src, size_t n,
-                                  double *const *out, size_t off)
+static void run_missing_indicator(const fp_op *op, const double *src, size_t n, double *const *out,
+                                  size_t off)
 {
     if (op->indicator_slot < 0)
         return;
@@ -156,8 +156,7 @@ static void run_missing_indicator(const fp_op *op, const double *src, size_t n,
         ind[i] = isnan(src[i]) ? 1.0 : 0.0;
 }
 
-static void run_onehot(const fp_op *op, const double *src, size_t n, double *const *out,
-                       size_t off)
+static void run_onehot(const fp_op *op, const double *src, size_t n, double *const *out, size_t off)
 {
     for (uint32_t c = 0; c < op->ncodes; c++)
         if (op->slots[c] >= 0)
@@ -175,8 +174,7 @@ static void run_onehot(const fp_op *op, const double *src, size_t n, double *con
     run_missing_indicator(op, src, n, out, off);
 }
 
-static void run_lookup(const fp_op *op, const double *src, size_t n, double *const *out,
-                       size_t off)
+static void run_lookup(const fp_op *op, const double *src, size_t n, double *const *out, size_t off)
 {
     uint32_t w = op->width;
     for (uint32_t k = 0; k < w; k++) {
@@ -189,8 +187,7 @@ static void run_lookup(const fp_op *op, const double *src, size_t n, double *con
     run_missing_indicator(op, src, n, out, off);
 }
 
-static void run_native(const fp_op *op, const double *src, size_t n, double *const *out,
-                       size_t off)
+static void run_native(const fp_op *op, const double *src, size_t n, double *const *out, size_t off)
 {
     if (op->slot >= 0) {
         double *dst = out[op->slot] + off;
@@ -243,22 +240,10 @@ int fp_transform(const fp_pipeline *p, const mdl_frame *in, mdl_frame *out, ml_e
     if (in->ncols != p->inputs->nfeatures)
         return ml_err(err, ML_EINVAL, "the input frame has %zu columns, the pipeline needs %zu",
                       in->ncols, p->inputs->nfeatures);
-    size_t n = in->nrows, m = p->noutputs;
-    out->cols = calloc(m ? m : 1, sizeof *out->cols);
-    out->borrowed = calloc(m ? m : 1, sizeof *out->borrowed);
-    if (!out->cols || !out->borrowed) {
-        free(out->cols);
-        free(out->borrowed);
-        memset(out, 0, sizeof *out);
-        return ml_err(err, ML_ENOMEM, "out of memory transforming features");
-    }
-    out->ncols = m;
-    out->nrows = n;
-    for (size_t j = 0; j < m; j++)
-        if (!(out->cols[j] = malloc((n ? n : 1) * sizeof(double)))) {
-            frame_free(out);
-            return ml_err(err, ML_ENOMEM, "out of memory transforming features (%zu rows)", n);
-        }
+    size_t n = in->nrows;
+    int rc = frame_alloc(out, n, p->noutputs, err);
+    if (rc)
+        return ml_err_prefix(err, "transforming features");
     size_t nw = fp_nworking(p), nblocks = (n + BLOCK - 1) / BLOCK;
     int failed = 0;
 #pragma omp parallel if (nblocks > 1)

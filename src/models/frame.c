@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 enum {
     SCHEMA_MAX_FEATURES = 1 << 20,
@@ -437,7 +438,37 @@ void frame_free(mdl_frame *f)
             free(f->cols[j]);
     free(f->cols);
     free(f->borrowed);
+    free(f->storage);
     memset(f, 0, sizeof *f);
+}
+
+int frame_alloc(mdl_frame *f, size_t nrows, size_t ncols, ml_error *err)
+{
+    enum { HUGE_PAGE = 2u << 20 };
+    memset(f, 0, sizeof *f);
+    size_t rows = nrows ? nrows : 1, cols = ncols ? ncols : 1;
+    if (rows > SIZE_MAX / sizeof(double) / cols)
+        return ml_err(err, ML_ENOMEM, "a frame of %zu x %zu values is too large", nrows, ncols);
+    size_t bytes = rows * cols * sizeof(double);
+    void *block = NULL;
+    f->cols = calloc(cols, sizeof *f->cols);
+    f->borrowed = calloc(cols, sizeof *f->borrowed);
+    if (!f->cols || !f->borrowed || posix_memalign(&block, HUGE_PAGE, bytes) != 0) {
+        free(f->cols);
+        free(f->borrowed);
+        memset(f, 0, sizeof *f);
+        return ml_err(err, ML_ENOMEM, "out of memory for %zu rows x %zu features", nrows, ncols);
+    }
+    /* Advice only: without transparent huge pages this is a plain block. */
+    (void)madvise(block, bytes, MADV_HUGEPAGE);
+    f->storage = block;
+    f->nrows = nrows;
+    f->ncols = ncols;
+    for (size_t j = 0; j < ncols; j++) {
+        f->cols[j] = f->storage + j * rows;
+        f->borrowed[j] = true;
+    }
+    return ML_OK;
 }
 
 static int convert_categorical(const mdl_feature *feat, const tbl_column *c, size_t n, double *out,
@@ -476,8 +507,8 @@ static int convert_categorical(const mdl_feature *feat, const tbl_column *c, siz
 /* Text cells of a numeric input (a CSV column that read as text because of
  * one odd cell, say): each distinct text is parsed once; an empty one is
  * missing; anything else that is not a number is an error naming the row. */
-static int coerce_numeric_text(const mdl_feature *feat, const tbl_column *c, size_t n,
-                               double *out, ml_error *err)
+static int coerce_numeric_text(const mdl_feature *feat, const tbl_column *c, size_t n, double *out,
+                               ml_error *err)
 {
     size_t nd = tbl_dict_size(c->dict);
     double *map = malloc((nd ? nd : 1) * sizeof *map);
@@ -722,24 +753,11 @@ fail:
 
 int frame_take_rows(const mdl_frame *f, const size_t *rows, size_t n, mdl_frame *out, ml_error *err)
 {
-    memset(out, 0, sizeof *out);
-    out->cols = calloc(f->ncols ? f->ncols : 1, sizeof *out->cols);
-    out->borrowed = calloc(f->ncols ? f->ncols : 1, sizeof *out->borrowed);
-    if (!out->cols || !out->borrowed) {
-        free(out->cols);
-        free(out->borrowed);
-        out->cols = NULL;
-        return ml_err(err, ML_ENOMEM, "out of memory selecting rows");
-    }
-    out->ncols = f->ncols;
-    out->nrows = n;
-    for (size_t j = 0; j < f->ncols; j++) {
-        if (!(out->cols[j] = malloc((n ? n : 1) * sizeof **out->cols))) {
-            frame_free(out);
-            return ml_err(err, ML_ENOMEM, "out of memory selecting rows");
-        }
+    int rc = frame_alloc(out, n, f->ncols, err);
+    if (rc)
+        return ml_err_prefix(err, "selecting rows");
+    for (size_t j = 0; j < f->ncols; j++)
         for (size_t i = 0; i < n; i++)
             out->cols[j][i] = f->cols[j][rows[i]];
-    }
     return ML_OK;
 }

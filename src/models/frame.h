@@ -58,9 +58,11 @@ typedef struct mdl_schema {
 
 typedef struct mdl_frame {
     size_t nrows, ncols;
-    double **cols;  /* ncols arrays of nrows values */
-    bool *borrowed; /* cols[j] points into the source table (float columns
-                       without nulls are not copied): keep the table alive */
+    double **cols;   /* ncols arrays of nrows values */
+    bool *borrowed;  /* cols[j] points into the source table (float columns
+                        without nulls are not copied): keep the table alive */
+    double *storage; /* frame_alloc's one block behind every column (those
+                        are marked borrowed); NULL otherwise */
 } mdl_frame;
 
 /* Builds the schema from a training table: every column except the target
@@ -81,6 +83,11 @@ int schema_target(const mdl_schema *s, const tbl_table *t, double **y, ml_error 
 
 /* Converts t's input columns.  Frees with frame_free. */
 int frame_build(const mdl_schema *s, const tbl_table *t, mdl_frame *f, ml_error *err);
+/* A frame of ncols uninitialised columns of nrows values, carved from one
+ * block that asks the kernel for huge pages: a wide frame (a million rows
+ * of a hundred one-hot features) then costs a few hundred page faults
+ * instead of a few hundred thousand. */
+int frame_alloc(mdl_frame *f, size_t nrows, size_t ncols, ml_error *err);
 /* A new frame holding rows[0..n) of f, in that order (copies). */
 int frame_take_rows(const mdl_frame *f, const size_t *rows, size_t n, mdl_frame *out,
                     ml_error *err);

@@ -189,6 +189,31 @@ static void test_damaged_artifact(void **state)
     unlink(path);
 }
 
+/* frame_alloc: one block behind every column, released by frame_free (ASan
+ * checks), and a size that cannot exist refused instead of overflowing. */
+static void test_frame_alloc(void **state)
+{
+    (void)state;
+    ml_error err = {0};
+    mdl_frame f, g;
+    assert_int_equal(frame_alloc(&f, 5, 3, &err), ML_OK);
+    assert_non_null(f.storage);
+    for (size_t j = 0; j < 3; j++) {
+        assert_true(f.borrowed[j]);
+        for (size_t i = 0; i < 5; i++)
+            f.cols[j][i] = (double)(10 * j + i);
+    }
+    size_t rows[] = {4, 0, 4};
+    assert_int_equal(frame_take_rows(&f, rows, 3, &g, &err), ML_OK);
+    assert_true(g.cols[2][0] == 24 && g.cols[2][1] == 20 && g.cols[1][2] == 14);
+    frame_free(&g);
+    frame_free(&f);
+    assert_null(f.cols);
+    assert_int_equal(frame_alloc(&f, SIZE_MAX / 4, 3, &err), ML_ENOMEM);
+    assert_non_null(strstr(err.message, "too large"));
+    assert_null(f.cols);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_forest_roundtrip_and_accuracy),
         cmocka_unit_test(test_linear_roundtrip),
         cmocka_unit_test(test_schema_errors),
+        cmocka_unit_test(test_frame_alloc),
         cmocka_unit_test(test_damaged_artifact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
