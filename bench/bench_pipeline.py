@@ -75,7 +75,7 @@ def render(machine, path, pairs, mloop_runs, sk_runs):
     out.append(f"- data: `{os.path.relpath(path, ROOT)}`, {m0['rows']:,} rows x "
                f"{m0['input_cols']} input columns (28 float with ~1% missing in four, 4 string)"
                f" → {m0['output_cols']} features for mloop, {s0['output_cols']} for "
-               "scikit-learn (mloop adds no column for a category absent from training)")
+               "scikit-learn")
     out.append("- preparation: numeric median impute + standard scale; categorical most-frequent "
                "impute + one-hot, ≤ 50 categories a column")
     out.append(f"- {pairs} pairs of fresh processes, mloop / scikit-learn alternated; "
