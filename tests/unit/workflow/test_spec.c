@@ -176,6 +176,49 @@ static void test_churn_example(void **state)
 }
 
 /* The overrides tests/integration/workflow.sh uses, on the example. */
+/* DESIGN.md's example workflow, verbatim (the file may be absent from a
+ * user's clone, so it is copied here): every key it shows is understood. */
+static void test_design_example(void **state)
+{
+    (void)state;
+    static const char design[] =
+        "name: churn\n"
+        "data:   {source: data/customers.csv}          # or source: postgresql://… + query: "
+        "SELECT …\n"
+        "target: churned\n"
+        "task: binary                                  # inferred when omitted\n"
+        "split:  {method: stratified, test: 0.2, seed: 42}   # random | stratified | "
+        "time(column) | group(column)\n"
+        "features:\n"
+        "  drop: [customer_id]\n"
+        "  numeric:     {impute: median, clip: {method: iqr, k: 3}, scale: standard}\n"
+        "  categorical: {impute: most_frequent, encode: onehot, max_categories: 50}\n"
+        "  derived:     [{name: spend_per_month, expr: \"total_spend / tenure_months\"}]\n"
+        "  select:      {method: importance, top_k: 30}\n"
+        "model:  {type: gbdt, params: {learning_rate: 0.1, num_leaves: 31, n_estimators: 500, "
+        "early_stopping: 20}}\n"
+        "tune:   {method: halving, trials: 40, cv: 5, metric: roc_auc,\n"
+        "         space: {learning_rate: [0.01, 0.3, log], num_leaves: [15, 255, int]}}\n"
+        "gate:   {metric: roc_auc, min: 0.75, vs_production: -0.002}   # promote only if this "
+        "holds\n"
+        "deploy: {alias: production}\n"
+        "score:  {to: postgresql://…, table: churn_scores, id: customer_id}\n"
+        "monitor: {drift: {method: psi, threshold: 0.2}, schedule: \"0 3 * * *\",\n"
+        "          retrain_on: [drift, schedule, \"labels >= 1000\"]}\n";
+    wf_spec *s = parse_ok(design);
+    assert_int_equal(s->features.select.method, FP_SELECT_IMPORTANCE);
+    assert_int_equal(s->features.select.top_k, 30);
+    assert_true(s->tune.present && s->tune.trials == 40 && s->tune.nspace == 2);
+    assert_int_equal(s->tune.space[0].kind, WF_TUNE_LOG);
+    assert_int_equal(s->tune.space[1].kind, WF_TUNE_INT);
+    assert_true(s->gate.present && s->gate.has_vs_production);
+    assert_string_equal(s->deploy.alias, "production");
+    assert_string_equal(s->score.table, "churn_scores");
+    assert_string_equal(s->monitor.schedule, "0 3 * * *");
+    assert_int_equal(s->monitor.nretrain_on, 3);
+    wf_spec_free(s);
+}
+
 static void test_churn_integration_sets(void **state)
 {
     (void)state;
@@ -953,6 +996,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_churn_example),
+        cmocka_unit_test(test_design_example),
         cmocka_unit_test(test_churn_integration_sets),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_load_errors),
