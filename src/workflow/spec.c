@@ -1410,6 +1410,42 @@ static int parse_split(const ctx *c, const node *v)
     return ML_OK;
 }
 
+static int parse_cv(const ctx *c, const node *v)
+{
+    static const char *const keys[] = {"folds", "method", "column", "repeats", "shuffle", NULL};
+    static const char *const methods[] = {"kfold", "stratified", "group", "time"};
+    wf_spec *s = c->s;
+    s->cv.present = true;
+    s->cv.line = v->key_line;
+    if (v->kind == N_SCALAR) /* cv: 5 */
+        return get_int32(c, v, "cv", 2, &s->cv.folds);
+    int rc;
+    if ((rc = want_kind(c, v, "cv", N_MAP)) || (rc = check_keys(c, v, "cv", keys)))
+        return rc;
+    const node *n, *column = get(v, "column");
+    if ((n = get(v, "folds")) && (rc = get_int32(c, n, "cv.folds", 2, &s->cv.folds)))
+        return rc;
+    if ((n = get(v, "method")) && (rc = GET_ENUM(c, n, "cv.method", methods, &s->cv.method)))
+        return rc;
+    if ((n = get(v, "repeats")) && (rc = get_int32(c, n, "cv.repeats", 1, &s->cv.repeats)))
+        return rc;
+    if ((n = get(v, "shuffle")) && (rc = get_bool(c, n, "cv.shuffle", &s->cv.shuffle)))
+        return rc;
+    bool needs_column = s->cv.method == WF_CV_GROUP || s->cv.method == WF_CV_TIME;
+    if (needs_column && !column)
+        return missing(c, v, "cv", "column");
+    if (column && !needs_column)
+        return bad_key(c, column, "cv.column", "only used with method group or time");
+    if (column && (rc = get_string(c, column, "cv.column", false, &s->cv.column)))
+        return rc;
+    if (needs_column && (n = get(v, "repeats")) && s->cv.repeats > 1)
+        return bad_value(c, n, "cv.repeats", "repeats need method kfold or stratified");
+    if (s->cv.method == WF_CV_STRATIFIED && s->task == MDL_TASK_REGRESSION)
+        return bad_value(c, get(v, "method"), "cv.method",
+                         "stratified needs a classification task; this one is regression");
+    return ML_OK;
+}
+
 static int parse_model(const ctx *c, const node *v)
 {
     static const char *const keys[] = {"type", "params", "valid_fraction", NULL};
@@ -1833,7 +1869,7 @@ static int parse_top(const ctx *c, const node *root)
 {
     static const char *const keys[] = {"name",     "data",    "target", "task", "split",
                                        "features", "model",   "tune",   "gate", "deploy",
-                                       "score",    "monitor", NULL};
+                                       "score",    "monitor", "cv",     NULL};
     static const char *const tasks[] = {"binary", "multiclass", "regression"};
     wf_spec *s = c->s;
     int rc = check_keys(c, root, "", keys);
@@ -1863,6 +1899,8 @@ static int parse_top(const ctx *c, const node *root)
     if ((n = get(root, "features")) && (rc = parse_features(c, n)))
         return rc;
     if ((n = get(root, "model")) && (rc = parse_model(c, n)))
+        return rc;
+    if ((n = get(root, "cv")) && (rc = parse_cv(c, n)))
         return rc;
     if ((n = get(root, "tune")) && (rc = parse_tune(c, n)))
         return rc;
@@ -1904,6 +1942,10 @@ static void spec_defaults(wf_spec *s)
     fp_options_init(&s->features);
     s->model.kind = MDL_KIND_GBDT;
     s->model.valid_fraction = 0.1;
+    s->cv.folds = 5;
+    s->cv.method = -1;
+    s->cv.repeats = 1;
+    s->cv.shuffle = true;
     s->tune.trials = 20;
     s->tune.cv = 5;
 }
@@ -1992,6 +2034,7 @@ void wf_spec_free(wf_spec *s)
     free(s->data.table);
     free(s->target);
     free(s->split.column);
+    free(s->cv.column);
     fp_options_free(&s->features);
     for (size_t i = 0; i < s->model.nparams; i++) {
         free(s->model.params[i].key);

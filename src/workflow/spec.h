@@ -42,6 +42,13 @@ typedef enum wf_split_method {
     WF_SPLIT_GROUP = 3,      /* rows sharing a `column` value stay on one side */
 } wf_split_method;
 
+typedef enum wf_cv_method {
+    WF_CV_KFOLD = 0,
+    WF_CV_STRATIFIED = 1,
+    WF_CV_GROUP = 2, /* rows sharing a `column` value stay in one fold */
+    WF_CV_TIME = 3,  /* expanding window over `column`: train on the past, test on the next block */
+} wf_cv_method;
+
 typedef struct wf_param {
     char *key, *value; /* value as the YAML scalar's text */
     int line;
@@ -86,6 +93,15 @@ typedef struct wf_spec {
         int line;
     } split;
     fp_options features;
+    struct {
+        bool present; /* `cv: 5` or `cv: {folds, method, column, repeats, shuffle}` */
+        int folds;    /* >= 2; default 5 */
+        int method;   /* wf_cv_method, or -1: stratified for classification, else kfold */
+        int repeats;  /* >= 1; default 1 (kfold and stratified only) */
+        bool shuffle; /* default true (kfold and stratified) */
+        char *column; /* group and time: required; others: refused */
+        int line;
+    } cv; /* cross-validation on the training part, the whole pipeline fitted per fold */
     struct {
         int kind; /* mdl_kind; default gbdt */
         wf_param *params;

@@ -335,7 +335,7 @@ static void test_unknown_keys(void **state)
            "w.yaml:4: split.sed: unknown key (did you mean 'seed'?)");
     expect(BASE "data2xyzzy: 1\n",
            "w.yaml:4: data2xyzzy: unknown key (known keys: name, data, target, task, split, "
-           "features, model, tune, gate, deploy, score, monitor)");
+           "features, model, tune, gate, deploy, score, monitor, cv)");
     expect(BASE "features:\n  columns:\n    a: {encod: target}\n",
            "w.yaml:6: features.columns.a.encod: unknown key (did you mean 'encode'?)");
 }
@@ -832,6 +832,34 @@ static void test_split_and_model(void **state)
                  "w.yaml:4: model.params.learning_rate: ");
 }
 
+static void test_cv(void **state)
+{
+    (void)state;
+    wf_spec *s = parse_ok(BASE);
+    assert_false(s->cv.present);
+    assert_true(s->cv.folds == 5 && s->cv.method == -1 && s->cv.repeats == 1 && s->cv.shuffle);
+    wf_spec_free(s);
+    s = parse_ok(BASE "cv: 3\n");
+    assert_true(s->cv.present && s->cv.folds == 3 && s->cv.line == 4);
+    wf_spec_free(s);
+    s = parse_ok(BASE "cv: {folds: 4, method: group, column: customer}\n");
+    assert_int_equal(s->cv.method, WF_CV_GROUP);
+    assert_string_equal(s->cv.column, "customer");
+    wf_spec_free(s);
+    s = parse_ok(BASE "cv: {method: stratified, repeats: 3, shuffle: false}\n");
+    assert_true(s->cv.method == WF_CV_STRATIFIED && s->cv.repeats == 3 && !s->cv.shuffle);
+    wf_spec_free(s);
+    expect(BASE "cv: 1\n", "w.yaml:4: cv: expected an integer >= 2, got 1");
+    expect(BASE "cv: {method: time}\n", "w.yaml:4: cv.column: required key is missing");
+    expect(BASE "cv: {method: kfold, column: t}\n",
+           "w.yaml:4: cv.column: only used with method group or time");
+    expect(BASE "cv: {method: time, column: t, repeats: 2}\n",
+           "w.yaml:4: cv.repeats: repeats need method kfold or stratified");
+    expect(BASE "cv: {fold: 3}\n", "w.yaml:4: cv.fold: unknown key (did you mean 'folds'?)");
+    expect(BASE "cv: {method: loo}\n",
+           "w.yaml:4: cv.method: expected one of kfold|stratified|group|time, got 'loo'");
+}
+
 static void test_tune(void **state)
 {
     (void)state;
@@ -1016,6 +1044,7 @@ int main(void)
         cmocka_unit_test(test_column_options),
         cmocka_unit_test(test_derived_and_select),
         cmocka_unit_test(test_split_and_model),
+        cmocka_unit_test(test_cv),
         cmocka_unit_test(test_tune),
         cmocka_unit_test(test_gate_deploy),
         cmocka_unit_test(test_monitor),
