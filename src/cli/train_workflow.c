@@ -67,6 +67,16 @@ static void print_summary(const json_t *s, const char *out, const char *sha)
     {
         printf("  %s %.6g", key, json_real_value(value));
     }
+    const json_t *cv = json_object_get(s, "cv");
+    if (cv) {
+        printf("\ncross-validation (%lld folds on the training rows):",
+               (long long)json_integer_value(json_object_get(cv, "folds")));
+        json_object_foreach((json_t *)json_object_get(cv, "mean_std"), key, value)
+        {
+            printf("  %s %.6g ± %.2g", key, json_real_value(json_object_get(value, "mean")),
+                   json_real_value(json_object_get(value, "std")));
+        }
+    }
     const json_t *imp = json_object_get(s, "importance");
     if (json_array_size(imp) > 0) {
         printf("\ntop features by gain:");

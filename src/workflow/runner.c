@@ -158,8 +158,12 @@ static int train_model(run *r, mdl_model **out)
     bool holdout = early_stopping_on(r);
     if (holdout) {
         bool classification = mdl_task_is_classification(r->base->task);
-        spl_spec ss = {classification ? SPL_STRATIFIED : SPL_RANDOM, s->model.valid_fraction,
-                       s->split.seed + 1, r->y, r->base->nclasses, NULL};
+        spl_spec ss = {classification ? SPL_STRATIFIED : SPL_RANDOM,
+                       s->model.valid_fraction,
+                       s->split.seed + 1,
+                       r->y,
+                       r->base->nclasses,
+                       NULL};
         if ((rc = spl_split_rows(r->features.nrows, &ss, &split, r->err)) ||
             (rc = frame_take_rows(&r->features, split.train, split.ntrain, &fit, r->err)) ||
             (rc = frame_take_rows(&r->features, split.test, split.ntest, &valid, r->err)) ||
@@ -213,8 +217,8 @@ static int importance(run *r, mdl_model *m, double *score)
         mdl_schema *schema;
         int rc = fp_feature_schema(r->pipeline, r->base, &schema, r->err);
         mdl_train_spec ts = {.kind = MDL_KIND_GBDT};
-        if (rc || (rc = mdl_train(schema, &r->features, r->y, NULL, NULL, NULL, &ts, &ranker,
-                                  r->err)))
+        if (rc ||
+            (rc = mdl_train(schema, &r->features, r->y, NULL, NULL, NULL, &ts, &ranker, r->err)))
             return rc;
         gain = mdl_importance_gain(ranker);
     }
@@ -249,8 +253,7 @@ static int select_by_importance(run *r)
             char why[160];
             snprintf(why, sizeof why, "importance %.4g, below the top %d", rank[i].score,
                      sel->top_k);
-            rc = fp_note_dropped(r->pipeline, fp_output_name(r->pipeline, rank[i].k), why,
-                                        r->err);
+            rc = fp_note_dropped(r->pipeline, fp_output_name(r->pipeline, rank[i].k), why, r->err);
         }
     }
     if (!rc)
@@ -301,7 +304,7 @@ static json_t *summary_json(run *r, json_t *metrics)
 {
     const wf_spec *s = r->spec;
     static const char *methods[] = {"random", "stratified", "time", "group"};
-    int method = s->split.method >= 0                       ? s->split.method
+    int method = s->split.method >= 0                        ? s->split.method
                  : mdl_task_is_classification(r->base->task) ? SPL_STRATIFIED
                                                              : SPL_RANDOM;
     char when[32], shown[1024];
@@ -310,10 +313,10 @@ static json_t *summary_json(run *r, json_t *metrics)
     gmtime_r(&t, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     src_display_uri(s->data.source, shown, sizeof shown);
-    json_t *split = json_pack("{s:s,s:f,s:I,s:I,s:I}", "method", methods[method], "test",
-                              s->split.test, "seed", (json_int_t)s->split.seed, "train_rows",
-                              (json_int_t)tbl_nrows(r->train), "test_rows",
-                              (json_int_t)tbl_nrows(r->test));
+    json_t *split =
+        json_pack("{s:s,s:f,s:I,s:I,s:I}", "method", methods[method], "test", s->split.test, "seed",
+                  (json_int_t)s->split.seed, "train_rows", (json_int_t)tbl_nrows(r->train),
+                  "test_rows", (json_int_t)tbl_nrows(r->test));
     if (s->split.column)
         json_object_set_new(split, "column", json_string(s->split.column));
     const mdl_model *m = r->model;
@@ -362,30 +365,153 @@ static int evaluate(run *r, json_t **metrics)
     return rc;
 }
 
+/* Fits the pipeline on r->train, trains (selecting by importance when
+ * asked: fit, rank, refit) and hands the pipeline to the model. */
+static int fit_all(run *r)
+{
+    int rc = fit_pipeline(r);
+    if (rc)
+        return rc;
+    stage(r, "training");
+    double t0 = now();
+    if ((rc = train_model(r, &r->model)) || (rc = select_by_importance(r)))
+        return rc;
+    r->t_train = now() - t0;
+    mdl_attach_pipeline(r->model, r->pipeline);
+    r->pipeline = NULL;
+    return ML_OK;
+}
+
+/* Frees what a run owns; a fold's run borrows base and params. */
+static void run_release(run *r, bool borrowed)
+{
+    mdl_free(r->model);
+    fp_free(r->pipeline);
+    frame_free(&r->features);
+    tbl_free(r->train);
+    tbl_free(r->test);
+    free(r->y_train);
+    free(r->y_test);
+    free(r->y);
+    if (!borrowed) {
+        schema_free(r->base);
+        free(r->params);
+    }
+    memset(r, 0, sizeof *r);
+}
+
+/* The folds of the training part the spec asks for. */
+static int make_folds(const run *r, spl_folds *folds)
+{
+    const wf_spec *s = r->spec;
+    bool classification = mdl_task_is_classification(r->base->task);
+    static const spl_cv_method methods[] = {SPL_CV_KFOLD, SPL_CV_STRATIFIED, SPL_CV_GROUP,
+                                            SPL_CV_TIME};
+    spl_cv_spec cs = {
+        .method = s->cv.method >= 0 ? methods[s->cv.method]
+                  : classification  ? SPL_CV_STRATIFIED
+                                    : SPL_CV_KFOLD,
+        .folds = s->cv.folds,
+        .repeats = s->cv.repeats,
+        .shuffle = false, /* set below: group and time folds have one answer */
+        .seed = s->split.seed,
+        .y = r->y_train,
+        .nclasses = r->base->nclasses,
+        .column = s->cv.column,
+    };
+    cs.shuffle = s->cv.shuffle && (cs.method == SPL_CV_KFOLD || cs.method == SPL_CV_STRATIFIED);
+    if (cs.method == SPL_CV_STRATIFIED && !classification) {
+        ml_err(r->err, ML_EINVAL, "method: stratified folds need a classification target");
+        return at_line(r, s->cv.line, "cv");
+    }
+    int rc = spl_cv(r->train, tbl_nrows(r->train), &cs, folds, r->err);
+    return rc ? at_line(r, s->cv.line, "cv") : ML_OK;
+}
+
+/* Mean and population standard deviation of each metric over the folds. */
+static json_t *fold_summary(const json_t *folds)
+{
+    json_t *out = json_object();
+    const json_t *first = json_object_get(json_array_get(folds, 0), "metrics");
+    const char *key;
+    json_t *unused;
+    json_object_foreach((json_t *)first, key, unused)
+    {
+        double sum = 0, sq = 0;
+        size_t n = json_array_size(folds);
+        for (size_t i = 0; i < n; i++) {
+            double v = json_real_value(
+                json_object_get(json_object_get(json_array_get(folds, i), "metrics"), key));
+            sum += v;
+            sq += v * v;
+        }
+        double mean = sum / (double)n, var = sq / (double)n - mean * mean;
+        json_object_set_new(out, key,
+                            json_pack("{s:f,s:f}", "mean", mean, "std", var > 0 ? sqrt(var) : 0.0));
+    }
+    return out;
+}
+
+/* Cross-validation on the training part: for each fold the whole pipeline
+ * is fitted on the fold's training rows only and the model scored on the
+ * rest, exactly as the final model is on the test rows. */
+static int cross_validate(run *r, json_t **out)
+{
+    spl_folds folds = {0};
+    json_t *rows = json_array();
+    int rc = rows ? make_folds(r, &folds) : ml_err(r->err, ML_ENOMEM, "out of memory");
+    for (size_t f = 0; f < folds.nfolds && !rc; f++) {
+        const spl_result *fold = &folds.folds[f];
+        char what[64];
+        snprintf(what, sizeof what, "cross-validation: fold %zu of %zu", f + 1, folds.nfolds);
+        stage(r, what);
+        run fr = {.spec = r->spec,
+                  .hooks = r->hooks,
+                  .err = r->err,
+                  .base = r->base,
+                  .params = r->params};
+        json_t *metrics = NULL;
+        if (!(rc = tbl_take(r->train, fold->train, fold->ntrain, &fr.train, r->err)) &&
+            !(rc = tbl_take(r->train, fold->test, fold->ntest, &fr.test, r->err)) &&
+            !(rc = take_target(r->y_train, fold->train, fold->ntrain, &fr.y_train, r->err)) &&
+            !(rc = take_target(r->y_train, fold->test, fold->ntest, &fr.y_test, r->err)) &&
+            !(rc = fit_all(&fr)) && !(rc = evaluate(&fr, &metrics)))
+            json_array_append_new(rows,
+                                  json_pack("{s:I,s:I,s:I,s:o}", "fold", (json_int_t)f + 1,
+                                            "train_rows", (json_int_t)fold->ntrain, "test_rows",
+                                            (json_int_t)fold->ntest, "metrics", metrics));
+        if (rc)
+            ml_err_prefix(r->err, "cross-validation fold %zu", f + 1);
+        run_release(&fr, true);
+    }
+    spl_folds_free(&folds);
+    if (rc) {
+        json_decref(rows);
+        return rc;
+    }
+    *out = json_pack("{s:I,s:o,s:o}", "folds", (json_int_t)json_array_size(rows), "mean_std",
+                     fold_summary(rows), "per_fold", rows);
+    return *out ? ML_OK : ml_err(r->err, ML_ENOMEM, "out of memory");
+}
+
 int wf_train(const wf_spec *spec, const wf_hooks *hooks, mdl_model **model, json_t **summary,
              ml_error *err)
 {
     *model = NULL;
     *summary = NULL;
     run r = {.spec = spec, .hooks = hooks, .err = err};
-    json_t *metrics = NULL;
+    json_t *metrics = NULL, *cv = NULL;
     int rc = (r.params = calloc(spec->model.nparams + 1, sizeof *r.params))
                  ? ML_OK
                  : ml_err(err, ML_ENOMEM, "out of memory");
     for (size_t i = 0; i < spec->model.nparams && !rc; i++)
         r.params[i] = (param_kv){spec->model.params[i].key, spec->model.params[i].value};
-    if (rc || (rc = load_and_split(&r)) || (rc = fit_pipeline(&r)))
-        goto done;
-    stage(&r, "training");
-    double t0 = now();
-    if ((rc = train_model(&r, &r.model)) || (rc = select_by_importance(&r)))
-        goto done;
-    r.t_train = now() - t0;
-    mdl_attach_pipeline(r.model, r.pipeline);
-    r.pipeline = NULL;
-    if ((rc = evaluate(&r, &metrics)))
+    if (rc || (rc = load_and_split(&r)) || (spec->cv.present && (rc = cross_validate(&r, &cv))) ||
+        (rc = fit_all(&r)) || (rc = evaluate(&r, &metrics)))
         goto done;
     json_t *o = summary_json(&r, metrics);
+    if (o && cv)
+        json_object_set(o, "cv", cv);
     char *meta = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     if (!meta) {
         json_decref(o);
@@ -397,15 +523,7 @@ int wf_train(const wf_spec *spec, const wf_hooks *hooks, mdl_model **model, json
     *model = r.model;
     r.model = NULL;
 done:
-    mdl_free(r.model);
-    fp_free(r.pipeline);
-    frame_free(&r.features);
-    schema_free(r.base);
-    tbl_free(r.train);
-    tbl_free(r.test);
-    free(r.y_train);
-    free(r.y_test);
-    free(r.y);
-    free(r.params);
+    json_decref(cv);
+    run_release(&r, false);
     return rc;
 }

@@ -94,4 +94,43 @@ assert top["features"] == 8, top["features"]
 assert any("importance" in d["why"] for d in top["pipeline"]["dropped"])
 PY
 "$bin" predict top.mloop --data churn/data/customers.csv --out top.csv 2>/dev/null || fail "predict top"
+# Cross-validation on the training part: the whole pipeline is fitted inside
+# each fold.  A random ID shared by two rows, target-encoded with no
+# smoothing, carries a row's own label whenever the encoder saw that row:
+# were the pipeline fitted on all training rows, each fold's held-out rows
+# would be scored half from their own labels (AUC far above 0.5).
+"$bin" train churn/workflow.yaml --set cv=4 --out cv.mloop --json >cv.json 2>/dev/null || fail "cv"
+$py - churn/data/customers.csv <<'PY'
+import csv, random, sys
+random.seed(1)
+rows = list(csv.DictReader(open(sys.argv[1])))
+ids = [f"R{i // 2}" for i in range(len(rows))]
+random.shuffle(ids)
+with open("ids.csv", "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["row_id", "churned"])
+    for i, r in zip(ids, rows):
+        w.writerow([i, r["churned"]])
+PY
+cat >ids.yaml <<'YAML'
+name: leak
+data: {source: ids.csv}
+target: churned
+features:
+  columns: {row_id: {encode: target, smoothing: 0}}
+model: {type: gbdt, params: {n_estimators: 50}}
+cv: 5
+YAML
+"$bin" train ids.yaml --out ids.mloop --json >ids.json 2>/dev/null || fail "cv leak run"
+$py - cv.json ids.json <<'PY'
+import json, sys
+cv, ids = (json.load(open(p)) for p in sys.argv[1:])
+c = cv["cv"]
+assert c["folds"] == 4 and len(c["per_fold"]) == 4, c
+assert sum(f["test_rows"] for f in c["per_fold"]) == cv["split"]["train_rows"], c
+assert 0.7 < c["mean_std"]["auc"]["mean"] < 0.95 and c["mean_std"]["auc"]["std"] > 0, c
+leak = ids["cv"]["mean_std"]["auc"]["mean"]
+assert leak < 0.6, f"a random ID looks predictive under cross-validation: AUC {leak}"
+assert ids["test_metrics"]["auc"] < 0.6, ids["test_metrics"]
+PY
 echo "workflow: ok"
