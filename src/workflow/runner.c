@@ -462,7 +462,7 @@ static int cross_validate(run *r, json_t **out)
     int rc = rows ? make_folds(r, &folds) : ml_err(r->err, ML_ENOMEM, "out of memory");
     for (size_t f = 0; f < folds.nfolds && !rc; f++) {
         const spl_result *fold = &folds.folds[f];
-        char what[64];
+        char what[96];
         snprintf(what, sizeof what, "cross-validation: fold %zu of %zu", f + 1, folds.nfolds);
         stage(r, what);
         run fr = {.spec = r->spec,
