@@ -27,6 +27,7 @@ int cmd_data(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 /* `mloop train WORKFLOW.yaml ...` (train_workflow.c). */
 int cmd_train_workflow(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_version(int argc, char **argv);
@@ -34,6 +35,7 @@ extern const char cmd_data_usage[];
 extern const char cmd_demo_usage[];
 extern const char cmd_train_usage[];
 extern const char cmd_predict_usage[];
+extern const char cmd_tune_usage[];
 
 /* The reader options shared by every command that reads data, as --help
  * text to paste into a usage string. */

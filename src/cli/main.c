@@ -15,6 +15,7 @@ static const cli_command commands[] = {
     {"demo", cmd_demo, "run the loop on generated data", cmd_demo_usage},
     {"train", cmd_train, "train a model (gbdt, linear, forest) into a .mloop file",
      cmd_train_usage},
+    {"tune", cmd_tune, "search a workflow's hyperparameters, refit the best", cmd_tune_usage},
     {"predict", cmd_predict, "score a data source with a model", cmd_predict_usage},
     {"version", cmd_version, "print the version", version_usage},
 };

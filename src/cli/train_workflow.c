@@ -39,7 +39,55 @@ static void on_round(void *ctx, int round, int rounds, const char *metric, doubl
                      valid, eta);
 }
 
-static void print_summary(const json_t *s, const char *out, const char *sha)
+/* The search's trials, the last rung first (at most
+ * `limit` rows; 0: all). */
+static void print_trials(const json_t *tune, size_t limit)
+{
+    const json_t *trials = json_object_get(tune, "trials");
+    size_t n = json_array_size(trials), shown = 0;
+    printf("\ntuning: %s search, %zu trials, %s by %lld-fold cv; best %.6g with",
+           json_string_value(json_object_get(tune, "method")), n,
+           json_string_value(json_object_get(tune, "metric")),
+           (long long)json_integer_value(json_object_get(tune, "cv")),
+           json_real_value(json_object_get(tune, "best_score")));
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)json_object_get(tune, "best_params"), key, value)
+    {
+        char *text = json_dumps(value, JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+        printf(" %s=%s", key, text ? text : "?");
+        free(text);
+    }
+    printf("\n  %4s %4s %7s  %-40s %s\n", "id", "rung", "budget", "params", "score ± std (s)");
+    for (size_t i = n; i-- > 0 && (!limit || shown < limit); shown++) {
+        const json_t *t = json_array_get(trials, i);
+        char params[512] = "";
+        size_t used = 0;
+        json_object_foreach((json_t *)json_object_get(t, "params"), key, value)
+        {
+            char *text = json_dumps(value, JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+            int w = snprintf(params + used, sizeof params - used, "%s%s=%s", used ? " " : "", key,
+                             text ? text : "?");
+            free(text);
+            if (w > 0 && (size_t)w < sizeof params - used)
+                used += (size_t)w;
+        }
+        printf("%s %4lld %4lld %7.3g  %-40s ", json_is_true(json_object_get(t, "best")) ? "*" : " ",
+               (long long)json_integer_value(json_object_get(t, "id")),
+               (long long)json_integer_value(json_object_get(t, "rung")),
+               json_real_value(json_object_get(t, "budget")), params);
+        if (json_is_true(json_object_get(t, "failed")))
+            printf("failed: %s\n", json_string_value(json_object_get(t, "error")));
+        else
+            printf("%.6g ± %.2g (%.2fs)\n", json_real_value(json_object_get(t, "score")),
+                   json_real_value(json_object_get(t, "std")),
+                   json_real_value(json_object_get(t, "seconds")));
+    }
+    if (shown < n)
+        printf("  (%zu more in --json)\n", n - shown);
+}
+
+static void print_summary(const json_t *s, const char *out, const char *sha, bool all_trials)
 {
     const json_t *split = json_object_get(s, "split");
     printf("trained %s (%s) for '%s' on %lld of %lld rows (%s split, %lld test rows)\n",
@@ -67,6 +115,9 @@ static void print_summary(const json_t *s, const char *out, const char *sha)
     {
         printf("  %s %.6g", key, json_real_value(value));
     }
+    const json_t *tune = json_object_get(s, "tune");
+    if (tune)
+        print_trials(tune, all_trials ? 0 : 5);
     const json_t *cv = json_object_get(s, "cv");
     if (cv) {
         printf("\ncross-validation (%lld folds on the training rows):",
@@ -89,8 +140,20 @@ static void print_summary(const json_t *s, const char *out, const char *sha)
     printf("\nwrote %s (sha256 %.12s...)\n", out, sha);
 }
 
-int cmd_train_workflow(int argc, char **argv)
+const char cmd_tune_usage[] =
+    "usage: mloop tune WORKFLOW.yaml [--set key.path=value]... [--out FILE.mloop] [--json]\n"
+    "                  [--threads N]\n"
+    "\n"
+    "Searches the workflow's tune.space (grid, random or successive halving) by\n"
+    "cross-validation on the training part, the whole pipeline fitted inside each\n"
+    "fold; prints every trial, refits the best configuration on the whole training\n"
+    "part, evaluates it on the test rows and writes the artifact (default FILE:\n"
+    "<name>.mloop).  `mloop train` does the same when the file has a tune section,\n"
+    "printing only the best trials.\n";
+
+static int run_workflow(int argc, char **argv, bool tune_command)
 {
+    const char *cmd = tune_command ? "tune" : "train";
     const char *path = argv[1], *out = NULL;
     const char *sets[MAX_SETS] = {0}; /* zeroed: gcc 12 cannot see that only [0, nsets) is read */
     size_t nsets = 0;
@@ -103,11 +166,11 @@ int cmd_train_workflow(int argc, char **argv)
             continue;
         }
         if (i + 1 >= argc)
-            return cli_usage_error("train", "train: option '%s' needs a value", opt);
+            return cli_usage_error(cmd, "%s: option '%s' needs a value", cmd, opt);
         const char *v = argv[++i];
         if (strcmp(opt, "--set") == 0) {
             if (nsets == MAX_SETS)
-                return cli_usage_error("train", "--set: at most %d overrides", MAX_SETS);
+                return cli_usage_error(cmd, "--set: at most %d overrides", MAX_SETS);
             sets[nsets++] = v;
         } else if (strcmp(opt, "--out") == 0) {
             out = v;
@@ -115,13 +178,13 @@ int cmd_train_workflow(int argc, char **argv)
             char *end;
             long n = strtol(v, &end, 10);
             if (*end || n < 1 || n > 1024)
-                return cli_usage_error("train", "--threads: expected 1..1024, got '%s'", v);
+                return cli_usage_error(cmd, "--threads: expected 1..1024, got '%s'", v);
             threads = (int)n;
         } else {
-            return cli_usage_error("train",
-                                   "train: unknown option '%s' (a workflow takes --set, --out, "
+            return cli_usage_error(cmd,
+                                   "%s: unknown option '%s' (a workflow takes --set, --out, "
                                    "--threads and --json)",
-                                   opt);
+                                   cmd, opt);
         }
     }
     if (threads > 0)
@@ -134,6 +197,13 @@ int cmd_train_workflow(int argc, char **argv)
     int rc = wf_spec_load(path, sets, nsets, &spec, &err);
     if (rc) /* a workflow that does not validate is an input error */
         return cli_fail(&err);
+    if (tune_command && !spec->tune.present) {
+        wf_spec_free(spec);
+        return cli_usage_error("tune",
+                               "tune: %s has no tune section (tune: {method, trials, cv, "
+                               "metric, space})",
+                               path);
+    }
     if (!out) {
         if (asprintf(&default_out, "%s.mloop", spec->name) < 0) {
             default_out = NULL;
@@ -156,7 +226,7 @@ int cmd_train_workflow(int argc, char **argv)
             puts(text);
         free(text);
     } else {
-        print_summary(summary, out, model->sha256);
+        print_summary(summary, out, model->sha256, tune_command);
     }
 done:
     cli_progress_done();
@@ -165,4 +235,16 @@ done:
     wf_spec_free(spec);
     free(default_out);
     return rc ? cli_fail(&err) : CLI_EXIT_OK;
+}
+
+int cmd_train_workflow(int argc, char **argv)
+{
+    return run_workflow(argc, argv, false);
+}
+
+int cmd_tune(int argc, char **argv)
+{
+    if (argc < 2 || argv[1][0] == '-')
+        return cli_usage_error("tune", "tune: expected a workflow file first");
+    return run_workflow(argc, argv, true);
 }

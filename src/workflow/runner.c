@@ -10,10 +10,15 @@
 #include "workflow/runner.h"
 
 #include "data/source.h"
+#include "core/rng.h"
+#include "eval/evaluate.h"
+#include "eval/metrics.h"
 #include "eval/split.h"
+#include "eval/tune.h"
 #include "models/summary.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +34,8 @@ typedef struct run {
     fp_pipeline *pipeline;
     mdl_frame features; /* training rows after the pipeline */
     double *y;          /* their targets */
-    param_kv *params;
+    param_kv *params;   /* the model's parameters: the file's, or a trial's */
+    size_t nparams;
     mdl_model *model;
     size_t nrows, valid_rows, outliers;
     double t_load, t_pipeline, t_train, t_eval;
@@ -137,9 +143,9 @@ static bool early_stopping_on(const run *r)
 {
     if (r->spec->model.kind != MDL_KIND_GBDT || r->spec->model.valid_fraction <= 0)
         return false;
-    for (size_t i = 0; i < r->spec->model.nparams; i++)
-        if (strcmp(r->spec->model.params[i].key, "early_stopping") == 0)
-            return atoi(r->spec->model.params[i].value) > 0;
+    for (size_t i = 0; i < r->nparams; i++) /* values were checked: integers */
+        if (strcmp(r->params[i].key, "early_stopping") == 0)
+            return atoi(r->params[i].value) > 0;
     return false;
 }
 
@@ -177,7 +183,7 @@ static int train_model(run *r, mdl_model **out)
     mdl_train_spec ts = {
         .kind = (mdl_kind)s->model.kind,
         .params = r->params,
-        .nparams = s->model.nparams,
+        .nparams = r->nparams,
         .progress = r->hooks ? r->hooks->progress : NULL,
         .progress_ctx = r->hooks ? r->hooks->progress_ctx : NULL,
     };
@@ -292,11 +298,11 @@ static int fit_pipeline(run *r)
     return rc;
 }
 
-static json_t *params_json(const wf_spec *s)
+static json_t *params_json(const run *r)
 {
     json_t *o = json_object();
-    for (size_t i = 0; i < s->model.nparams; i++)
-        json_object_set_new(o, s->model.params[i].key, json_string(s->model.params[i].value));
+    for (size_t i = 0; i < r->nparams; i++)
+        json_object_set_new(o, r->params[i].key, json_string(r->params[i].value));
     return o;
 }
 
@@ -336,7 +342,7 @@ static json_t *summary_json(run *r, json_t *metrics)
     json_object_set_new(o, "features", json_integer((json_int_t)m->schema->nfeatures));
     json_object_set_new(o, "train_rows", json_integer((json_int_t)r->features.nrows));
     json_object_set_new(o, "valid_rows", json_integer((json_int_t)r->valid_rows));
-    json_object_set_new(o, "params", params_json(s));
+    json_object_set_new(o, "params", params_json(r));
     if (m->gbdt) {
         json_object_set_new(o, "rounds", json_integer((json_int_t)m->gbdt->rounds));
         json_object_set_new(o, "best_round", json_integer((json_int_t)m->gbdt->best_round));
@@ -400,8 +406,8 @@ static void run_release(run *r, bool borrowed)
     memset(r, 0, sizeof *r);
 }
 
-/* The folds of the training part the spec asks for. */
-static int make_folds(const run *r, spl_folds *folds)
+/* k folds of the rows of t (targets y) by the spec's cv method. */
+static int make_folds(const run *r, const tbl_table *t, const double *y, int k, spl_folds *folds)
 {
     const wf_spec *s = r->spec;
     bool classification = mdl_task_is_classification(r->base->task);
@@ -411,11 +417,11 @@ static int make_folds(const run *r, spl_folds *folds)
         .method = s->cv.method >= 0 ? methods[s->cv.method]
                   : classification  ? SPL_CV_STRATIFIED
                                     : SPL_CV_KFOLD,
-        .folds = s->cv.folds,
+        .folds = k,
         .repeats = s->cv.repeats,
         .shuffle = false, /* set below: group and time folds have one answer */
         .seed = s->split.seed,
-        .y = r->y_train,
+        .y = y,
         .nclasses = r->base->nclasses,
         .column = s->cv.column,
     };
@@ -424,7 +430,7 @@ static int make_folds(const run *r, spl_folds *folds)
         ml_err(r->err, ML_EINVAL, "method: stratified folds need a classification target");
         return at_line(r, s->cv.line, "cv");
     }
-    int rc = spl_cv(r->train, tbl_nrows(r->train), &cs, folds, r->err);
+    int rc = spl_cv(t, tbl_nrows(t), &cs, folds, r->err);
     return rc ? at_line(r, s->cv.line, "cv") : ML_OK;
 }
 
@@ -452,6 +458,26 @@ static json_t *fold_summary(const json_t *folds)
     return out;
 }
 
+/* A fold's run: the rows of t (targets y) that fold names, the whole
+ * pipeline fitted on its training rows.  fr borrows base and params. */
+static int fit_fold(const run *r, const tbl_table *t, const double *y, const spl_result *fold,
+                    run *fr)
+{
+    *fr = (run){.spec = r->spec,
+                .hooks = r->hooks,
+                .err = r->err,
+                .base = r->base,
+                .params = r->params,
+                .nparams = r->nparams};
+    int rc;
+    if ((rc = tbl_take(t, fold->train, fold->ntrain, &fr->train, r->err)) ||
+        (rc = tbl_take(t, fold->test, fold->ntest, &fr->test, r->err)) ||
+        (rc = take_target(y, fold->train, fold->ntrain, &fr->y_train, r->err)) ||
+        (rc = take_target(y, fold->test, fold->ntest, &fr->y_test, r->err)))
+        return rc;
+    return fit_all(fr);
+}
+
 /* Cross-validation on the training part: for each fold the whole pipeline
  * is fitted on the fold's training rows only and the model scored on the
  * rest, exactly as the final model is on the test rows. */
@@ -459,23 +485,16 @@ static int cross_validate(run *r, json_t **out)
 {
     spl_folds folds = {0};
     json_t *rows = json_array();
-    int rc = rows ? make_folds(r, &folds) : ml_err(r->err, ML_ENOMEM, "out of memory");
+    int rc = rows ? make_folds(r, r->train, r->y_train, r->spec->cv.folds, &folds)
+                  : ml_err(r->err, ML_ENOMEM, "out of memory");
     for (size_t f = 0; f < folds.nfolds && !rc; f++) {
         const spl_result *fold = &folds.folds[f];
         char what[96];
         snprintf(what, sizeof what, "cross-validation: fold %zu of %zu", f + 1, folds.nfolds);
         stage(r, what);
-        run fr = {.spec = r->spec,
-                  .hooks = r->hooks,
-                  .err = r->err,
-                  .base = r->base,
-                  .params = r->params};
+        run fr;
         json_t *metrics = NULL;
-        if (!(rc = tbl_take(r->train, fold->train, fold->ntrain, &fr.train, r->err)) &&
-            !(rc = tbl_take(r->train, fold->test, fold->ntest, &fr.test, r->err)) &&
-            !(rc = take_target(r->y_train, fold->train, fold->ntrain, &fr.y_train, r->err)) &&
-            !(rc = take_target(r->y_train, fold->test, fold->ntest, &fr.y_test, r->err)) &&
-            !(rc = fit_all(&fr)) && !(rc = evaluate(&fr, &metrics)))
+        if (!(rc = fit_fold(r, r->train, r->y_train, fold, &fr)) && !(rc = evaluate(&fr, &metrics)))
             json_array_append_new(rows,
                                   json_pack("{s:I,s:I,s:I,s:o}", "fold", (json_int_t)f + 1,
                                             "train_rows", (json_int_t)fold->ntrain, "test_rows",
@@ -494,24 +513,209 @@ static int cross_validate(run *r, json_t **out)
     return *out ? ML_OK : ml_err(r->err, ML_ENOMEM, "out of memory");
 }
 
+/* ---- tuning ------------------------------------------------------------------- */
+
+typedef struct tune_ctx {
+    const run *r; /* the training part: read only while trials run */
+    met_id metric;
+    size_t *order; /* a seeded permutation of its rows: a budget takes a prefix */
+} tune_ctx;
+
+/* The file's parameters with a trial's values over them, by name; keys and
+ * values are borrowed. */
+static param_kv *merge_params(const run *r, const param_kv *over, size_t nover, size_t *n)
+{
+    param_kv *kv = malloc((r->nparams + nover + 1) * sizeof *kv);
+    if (!kv)
+        return NULL;
+    size_t m = 0;
+    for (size_t i = 0; i < r->nparams; i++) {
+        bool replaced = false;
+        for (size_t j = 0; j < nover && !replaced; j++)
+            replaced = strcmp(r->params[i].key, over[j].key) == 0;
+        if (!replaced)
+            kv[m++] = r->params[i];
+    }
+    for (size_t j = 0; j < nover; j++)
+        kv[m++] = over[j];
+    *n = m;
+    return kv;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The metric on a fitted fold's held-out rows. */
+static int fold_score(run *fr, met_id metric, double *score)
+{
+    mdl_frame in = {0};
+    double *pred = NULL;
+    size_t K = 1;
+    int rc = frame_build(mdl_inputs(fr->model), fr->test, &in, fr->err);
+    if (!rc)
+        rc = ev_scores(fr->model, &in, &pred, &K, fr->err);
+    if (!rc)
+        *score = met_compute(metric, fr->y_test, pred, K, NULL, in.nrows, 0.5);
+    free(pred);
+    frame_free(&in);
+    return rc;
+}
+
+/* The search's objective: the metric's mean and standard deviation over
+ * tune.cv folds of the first budget share of the (shuffled) training rows,
+ * with the trial's parameters.  Thread-safe: everything it changes is its
+ * own. */
+static int tune_objective(void *ctx, const param_kv *params, size_t nparams, double budget,
+                          int threads, double *score, double *sd, ml_error *err)
+{
+    const tune_ctx *tc = ctx;
+    const run *r = tc->r;
+    omp_set_num_threads(threads);
+    size_t n = tbl_nrows(r->train), k = (size_t)r->spec->tune.cv;
+    size_t m = (size_t)ceil(budget * (double)n);
+    m = m < 4 * k ? (n < 4 * k ? n : 4 * k) : m;
+    run sub = {.spec = r->spec, .err = err, .base = r->base};
+    spl_folds folds = {0};
+    size_t *rows = malloc(m * sizeof *rows);
+    sub.params = merge_params(r, params, nparams, &sub.nparams);
+    int rc = rows && sub.params ? ML_OK : ml_err(err, ML_ENOMEM, "out of memory");
+    if (!rc) {
+        memcpy(rows, tc->order, m * sizeof *rows);
+        qsort(rows, m, sizeof *rows, cmp_size); /* table order, as time folds need */
+        if (!(rc = tbl_take(r->train, rows, m, &sub.train, err)) &&
+            !(rc = take_target(r->y_train, rows, m, &sub.y_train, err)))
+            rc = make_folds(&sub, sub.train, sub.y_train, (int)k, &folds);
+    }
+    double sum = 0, sq = 0;
+    for (size_t f = 0; f < folds.nfolds && !rc; f++) {
+        run fr;
+        double v = NAN;
+        if (!(rc = fit_fold(&sub, sub.train, sub.y_train, &folds.folds[f], &fr)))
+            rc = fold_score(&fr, tc->metric, &v);
+        run_release(&fr, true);
+        sum += v;
+        sq += v * v;
+    }
+    if (!rc) {
+        double nf = (double)folds.nfolds, mean = sum / nf, var = sq / nf - mean * mean;
+        *score = mean;
+        *sd = var > 0 ? sqrt(var) : 0.0;
+    }
+    spl_folds_free(&folds);
+    free(rows);
+    free(sub.params);
+    sub.params = NULL;
+    run_release(&sub, true);
+    return rc;
+}
+
+static met_id default_metric(mdl_task task)
+{
+    return task == MDL_TASK_BINARY       ? MET_AUC
+           : task == MDL_TASK_MULTICLASS ? MET_MULTI_LOGLOSS
+                                         : MET_RMSE;
+}
+
+/* Trials run side by side on small data (each with a share of the cores);
+ * on large data one at a time, with every core training. */
+static int trials_at_once(const run *r)
+{
+    if (r->spec->tune.parallel > 0)
+        return r->spec->tune.parallel;
+    double cells = (double)tbl_nrows(r->train) * (double)tbl_ncols(r->train);
+    return cells <= 2e6 ? omp_get_max_threads() : 1;
+}
+
+/* Searches the spec's space, then leaves the best parameters in r->params
+ * (values borrowed from *result, which the caller frees after the refit). */
+static int tune(run *r, tn_result *result, json_t **out)
+{
+    const wf_spec *s = r->spec;
+    static const char *const methods[] = {"grid", "random", "halving"};
+    tune_ctx tc = {.r = r, .metric = default_metric(r->base->task)};
+    if (s->tune.metric && met_parse(s->tune.metric, &tc.metric, r->err))
+        return at_line(r, s->tune.line, "tune.metric");
+    tn_spec ts = {.space = s->tune.space,
+                  .nspace = s->tune.nspace,
+                  .trials = s->tune.trials,
+                  .seed = s->split.seed,
+                  .higher_is_better = met_higher_is_better(tc.metric),
+                  .time_budget_s = s->tune.time_budget,
+                  .parallel = trials_at_once(r),
+                  .total_threads = omp_get_max_threads()};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s->tune.method, methods[i]) == 0)
+            ts.method = (tn_method)i;
+    size_t n = tbl_nrows(r->train);
+    if (!(tc.order = malloc((n ? n : 1) * sizeof *tc.order)))
+        return ml_err(r->err, ML_ENOMEM, "out of memory");
+    ml_rng rng;
+    ml_rng_seed(&rng, s->split.seed ^ 0x74756e65u);
+    for (size_t i = 0; i < n; i++) {
+        size_t j = (size_t)ml_rng_below(&rng, i + 1);
+        tc.order[i] = tc.order[j];
+        tc.order[j] = i;
+    }
+    char what[160];
+    snprintf(what, sizeof what, "tuning: %s search, %d trials, %d-fold cv, %d at once",
+             s->tune.method, s->tune.trials, s->tune.cv, ts.parallel);
+    stage(r, what);
+    int rc = tn_run(&ts, tune_objective, &tc, result, r->err);
+    omp_set_num_threads(ts.total_threads);
+    free(tc.order);
+    if (rc)
+        return at_line(r, s->tune.line, "tune");
+    const tn_trial *best = &result->trials[result->best];
+    param_kv *over = malloc((s->tune.nspace ? s->tune.nspace : 1) * sizeof *over);
+    if (!over)
+        return ml_err(r->err, ML_ENOMEM, "out of memory");
+    for (size_t i = 0; i < s->tune.nspace; i++)
+        over[i] = (param_kv){s->tune.space[i].name, best->values[i]};
+    size_t np;
+    param_kv *merged = merge_params(r, over, s->tune.nspace, &np);
+    free(over);
+    if (!merged)
+        return ml_err(r->err, ML_ENOMEM, "out of memory");
+    free(r->params);
+    r->params = merged;
+    r->nparams = np;
+    json_t *o = tn_result_json(&ts, result);
+    if (o) {
+        json_object_set_new(o, "metric", json_string(met_name(tc.metric)));
+        json_object_set_new(o, "method", json_string(s->tune.method));
+        json_object_set_new(o, "cv", json_integer(s->tune.cv));
+    }
+    *out = o;
+    return o ? ML_OK : ml_err(r->err, ML_ENOMEM, "out of memory");
+}
+
 int wf_train(const wf_spec *spec, const wf_hooks *hooks, mdl_model **model, json_t **summary,
              ml_error *err)
 {
     *model = NULL;
     *summary = NULL;
     run r = {.spec = spec, .hooks = hooks, .err = err};
-    json_t *metrics = NULL, *cv = NULL;
+    json_t *metrics = NULL, *cv = NULL, *tuned = NULL;
+    tn_result trials = {0};
     int rc = (r.params = calloc(spec->model.nparams + 1, sizeof *r.params))
                  ? ML_OK
                  : ml_err(err, ML_ENOMEM, "out of memory");
     for (size_t i = 0; i < spec->model.nparams && !rc; i++)
         r.params[i] = (param_kv){spec->model.params[i].key, spec->model.params[i].value};
-    if (rc || (rc = load_and_split(&r)) || (spec->cv.present && (rc = cross_validate(&r, &cv))) ||
-        (rc = fit_all(&r)) || (rc = evaluate(&r, &metrics)))
+    r.nparams = spec->model.nparams;
+    if (rc || (rc = load_and_split(&r)) ||
+        (spec->tune.present && (rc = tune(&r, &trials, &tuned))) ||
+        (spec->cv.present && (rc = cross_validate(&r, &cv))) || (rc = fit_all(&r)) ||
+        (rc = evaluate(&r, &metrics)))
         goto done;
     json_t *o = summary_json(&r, metrics);
     if (o && cv)
         json_object_set(o, "cv", cv);
+    if (o && tuned)
+        json_object_set(o, "tune", tuned);
     char *meta = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     if (!meta) {
         json_decref(o);
@@ -524,6 +728,8 @@ int wf_train(const wf_spec *spec, const wf_hooks *hooks, mdl_model **model, json
     r.model = NULL;
 done:
     json_decref(cv);
+    json_decref(tuned);
     run_release(&r, false);
+    tn_result_free(&trials);
     return rc;
 }

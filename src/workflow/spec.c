@@ -1573,7 +1573,8 @@ static int parse_space_dim(const ctx *c, const node *m, const char *path, wf_tun
 
 static int parse_tune(const ctx *c, const node *v)
 {
-    static const char *const keys[] = {"method", "trials", "cv", "metric", "space", NULL};
+    static const char *const keys[] = {"method", "trials",      "cv",       "metric",
+                                       "space",  "time_budget", "parallel", NULL};
     static const char *const methods[] = {"grid", "random", "halving"};
     int rc, e = 0;
     if ((rc = want_kind(c, v, "tune", N_MAP)) || (rc = check_keys(c, v, "tune", keys)))
@@ -1592,6 +1593,11 @@ static int parse_tune(const ctx *c, const node *v)
     if ((n = get(v, "cv")) && (rc = get_int32(c, n, "tune.cv", 2, &s->tune.cv)))
         return rc;
     if ((n = get(v, "metric")) && (rc = parse_metric(c, n, "tune.metric", &s->tune.metric)))
+        return rc;
+    if ((n = get(v, "time_budget")) &&
+        (rc = get_number(c, n, "tune.time_budget", 0, true, 1e9, false, &s->tune.time_budget)))
+        return rc;
+    if ((n = get(v, "parallel")) && (rc = get_int32(c, n, "tune.parallel", 1, &s->tune.parallel)))
         return rc;
     const node *space = get(v, "space");
     if (!space)

@@ -71,12 +71,12 @@ typedef struct wf_tune_dim {
 } wf_tune_dim;
 
 typedef struct wf_spec {
-    char *path;     /* the workflow file as given */
-    char *dir;      /* its folder (absolute) */
-    char *name;     /* required; [A-Za-z0-9_.-]+ */
+    char *path; /* the workflow file as given */
+    char *dir;  /* its folder (absolute) */
+    char *name; /* required; [A-Za-z0-9_.-]+ */
     struct {
-        char *source;  /* required; expanded and resolved */
-        char *query;   /* database sources: exactly one of query or table */
+        char *source; /* required; expanded and resolved */
+        char *query;  /* database sources: exactly one of query or table */
         char *table;
         int line;
     } data;
@@ -106,15 +106,18 @@ typedef struct wf_spec {
         int kind; /* mdl_kind; default gbdt */
         wf_param *params;
         size_t nparams;
-        double valid_fraction; /* share of the training part held out for early stopping; default 0.1 */
+        double valid_fraction; /* share of the training part held out for early stopping; default
+                                  0.1 */
         int line;
     } model;
     struct {
         bool present;
-        char *method; /* grid|random|halving */
-        int trials;   /* >= 1, default 20 */
-        int cv;       /* >= 2, default 5 */
-        char *metric; /* a metric name (eval/metrics.h met_parse) */
+        char *method;       /* grid|random|halving */
+        int trials;         /* >= 1, default 20 */
+        int cv;             /* >= 2, default 5 */
+        char *metric;       /* a metric name (eval/metrics.h met_parse); NULL: the task's default */
+        double time_budget; /* seconds; 0: none (no new trial starts after it) */
+        int parallel;       /* trials at once; 0: chosen from the data's size and the cores */
         wf_tune_dim *space;
         size_t nspace;
         int line;

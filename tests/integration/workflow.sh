@@ -133,4 +133,25 @@ leak = ids["cv"]["mean_std"]["auc"]["mean"]
 assert leak < 0.6, f"a random ID looks predictive under cross-validation: AUC {leak}"
 assert ids["test_metrics"]["auc"] < 0.6, ids["test_metrics"]
 PY
+# Tuning: successive halving by cross-validation, the best refitted.
+cp churn/workflow.yaml churn/tuned.yaml
+cat >>churn/tuned.yaml <<'YAML'
+tune: {method: halving, trials: 9, cv: 3, metric: auc,
+       space: {learning_rate: [0.02, 0.3, log], num_leaves: [7, 63, int]}}
+YAML
+"$bin" tune churn/tuned.yaml --out tuned.mloop --json >tuned.json 2>/dev/null || fail "tune"
+"$bin" tune churn/tuned.yaml --out tuned2.mloop >tuned.txt 2>/dev/null || fail "tune (table)"
+grep -q "tuning: halving search, 13 trials, auc by 3-fold cv" tuned.txt || { cat tuned.txt; fail "table"; }
+$py - tuned.json <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+t = s["tune"]
+assert t["rungs"] == 3 and len(t["trials"]) == 9 + 3 + 1, t
+best = t["trials"][t["best"]]
+assert best["rung"] == 2 and best["budget"] == 1, best
+for k, v in t["best_params"].items():  # the refit used the best values
+    assert float(s["params"][k]) == float(v), (k, v, s["params"])
+assert 7 <= int(s["params"]["num_leaves"]) <= 63
+assert s["test_metrics"]["auc"] > 0.75
+PY
 echo "workflow: ok"
