@@ -10,6 +10,7 @@ packages=(
   libssl-dev zlib1g-dev libcmocka-dev libmicrohttpd-dev liblbfgs-dev
   postgresql-15 python3 python3-numpy
   clang
+  chromium  # headless, for tests/integration/report_chromium.sh
 )
 # shellcheck disable=SC2206
 packages+=(${MLOOP_DEPS_EXTRA:-})

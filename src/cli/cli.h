@@ -28,6 +28,7 @@ int cmd_train(int argc, char **argv);
 /* `mloop train WORKFLOW.yaml ...` (train_workflow.c). */
 int cmd_train_workflow(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_version(int argc, char **argv);
@@ -36,6 +37,7 @@ extern const char cmd_demo_usage[];
 extern const char cmd_train_usage[];
 extern const char cmd_predict_usage[];
 extern const char cmd_tune_usage[];
+extern const char cmd_eval_usage[];
 
 /* The reader options shared by every command that reads data, as --help
  * text to paste into a usage string. */

@@ -15,6 +15,8 @@ static const cli_command commands[] = {
     {"demo", cmd_demo, "run the loop on generated data", cmd_demo_usage},
     {"train", cmd_train, "train a model (gbdt, linear, forest) into a .mloop file",
      cmd_train_usage},
+    {"eval", cmd_eval, "score labelled data with a model: metrics, curves, HTML report",
+     cmd_eval_usage},
     {"tune", cmd_tune, "search a workflow's hyperparameters, refit the best", cmd_tune_usage},
     {"predict", cmd_predict, "score a data source with a model", cmd_predict_usage},
     {"version", cmd_version, "print the version", version_usage},

@@ -90,10 +90,7 @@ static int build_output(const mdl_model *m, const tbl_table *batch, const int *i
             tbl_set_f64(t, nids, r, p[0]);
             continue;
         }
-        size_t best = 0;
-        for (size_t k = 1; k < K; k++)
-            if (p[k] > p[best])
-                best = k;
+        size_t best = mdl_predicted_class(m, p);
         rc = tbl_set_str(t, nids, r, s->classes[best], strlen(s->classes[best]), err);
         for (size_t k = 0; k < K; k++)
             tbl_set_f64(t, nids + 1 + k, r, p[k]);

@@ -386,8 +386,8 @@ int cmd_train(int argc, char **argv)
         json_object_set_new(summary, "best_round",
                             json_integer((json_int_t)model->gbdt->best_round));
     }
-    json_t *metrics =
-        has_valid ? mdl_summary_metrics(model, &valid, vy, &err) : mdl_summary_metrics(model, train_frame, train_y, &err);
+    json_t *metrics = has_valid ? mdl_summary_metrics(model, &valid, vy, &err)
+                                : mdl_summary_metrics(model, train_frame, train_y, &err);
     if (!metrics) {
         rc = err.code ? err.code : ML_ENOMEM;
         goto done;

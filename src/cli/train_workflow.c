@@ -108,26 +108,32 @@ static void print_summary(const json_t *s, const char *out, const char *sha, boo
     long long outliers = (long long)json_integer_value(json_object_get(s, "outliers_dropped"));
     if (outliers)
         printf(", %lld outlier rows dropped", outliers);
-    printf("\ntest metrics:");
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)json_object_get(s, "test_metrics"), key, value)
-    {
-        printf("  %s %.6g", key, json_real_value(value));
-    }
     const json_t *tune = json_object_get(s, "tune");
     if (tune)
         print_trials(tune, all_trials ? 0 : 5);
     const json_t *cv = json_object_get(s, "cv");
-    if (cv) {
-        printf("\ncross-validation (%lld folds on the training rows):",
-               (long long)json_integer_value(json_object_get(cv, "folds")));
-        json_object_foreach((json_t *)json_object_get(cv, "mean_std"), key, value)
-        {
-            printf("  %s %.6g ± %.2g", key, json_real_value(json_object_get(value, "mean")),
-                   json_real_value(json_object_get(value, "std")));
-        }
+    const json_t *folds = json_object_get(cv, "mean_std");
+    printf("\n%-20s %10s", "metric", "test");
+    if (cv)
+        printf("   cv mean ± std (%lld folds of the %lld training rows)",
+               (long long)json_integer_value(json_object_get(cv, "folds")),
+               (long long)json_integer_value(json_object_get(split, "train_rows")));
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)json_object_get(s, "test_metrics"), key, value)
+    {
+        printf("\n%-20s %10.6g", key, json_is_number(value) ? json_number_value(value) : NAN);
+        const json_t *f = json_object_get(folds, key);
+        if (f)
+            printf("   %.6g ± %.2g", json_real_value(json_object_get(f, "mean")),
+                   json_real_value(json_object_get(f, "std")));
     }
+    const json_t *th = json_object_get(s, "threshold");
+    if (th)
+        printf("\ndecision threshold %.6g (%s, chosen on %s)",
+               json_real_value(json_object_get(th, "value")),
+               json_string_value(json_object_get(th, "method")),
+               json_string_value(json_object_get(th, "chosen_on")));
     const json_t *imp = json_object_get(s, "importance");
     if (json_array_size(imp) > 0) {
         printf("\ntop features by gain:");

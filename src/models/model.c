@@ -8,6 +8,8 @@
 
 #include "models/artifact.h"
 
+#include <jansson.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +121,37 @@ void mdl_set_metadata(mdl_model *m, char *json)
     m->metadata = json;
 }
 
+size_t mdl_predicted_class(const mdl_model *m, const double *prob)
+{
+    if (m->noutputs == 2 && m->threshold == m->threshold) /* binary with a threshold */
+        return prob[1] >= m->threshold ? 1 : 0;
+    size_t best = 0;
+    for (size_t k = 1; k < m->noutputs; k++)
+        if (prob[k] > prob[best])
+            best = k;
+    return best;
+}
+
+/* The decision threshold of a binary model's metadata: absent is none; any
+ * other value than a probability is a damaged artifact. */
+static int read_threshold(mdl_model *m, ml_error *err)
+{
+    json_t *meta = json_loads(m->metadata, 0, NULL);
+    const json_t *t = meta ? json_object_get(meta, "decision_threshold") : NULL;
+    int rc = ML_OK;
+    if (t) {
+        double v = json_is_number(t) ? json_number_value(t) : NAN;
+        if (!(v >= 0 && v <= 1) || m->schema->task != MDL_TASK_BINARY)
+            rc = ml_err(err, ML_EFORMAT,
+                        "the metadata's decision_threshold is not a probability of a binary "
+                        "model");
+        else
+            m->threshold = v;
+    }
+    json_decref(meta);
+    return rc;
+}
+
 int mdl_train(mdl_schema *schema, const mdl_frame *train, const double *y, const double *w,
               const mdl_frame *valid, const double *valid_y, const mdl_train_spec *spec,
               mdl_model **out, ml_error *err)
@@ -131,6 +164,7 @@ int mdl_train(mdl_schema *schema, const mdl_frame *train, const double *y, const
     }
     m->schema = schema;
     m->kind = spec->kind;
+    m->threshold = NAN;
     size_t nspecs;
     const param_spec *specs = mdl_param_specs(spec->kind, &nspecs);
     int rc = name_outputs(m, err);
@@ -261,8 +295,7 @@ void mdl_predict_rows(const mdl_model *m, const double *rows, size_t nrows, doub
         predict_features(m, rows, nrows, out);
 }
 
-static int predict_feature_frame(const mdl_model *m, const mdl_frame *f, double *out,
-                                 ml_error *err)
+static int predict_feature_frame(const mdl_model *m, const mdl_frame *f, double *out, ml_error *err)
 {
     enum { BLOCK = 512 };
     size_t n = f->nrows, nf = f->ncols, K = m->noutputs;
@@ -378,6 +411,7 @@ int mdl_decode(const mdl_sections *sec, mdl_model **out, ml_error *err)
     mdl_model *m = calloc(1, sizeof *m);
     if (!m)
         return ml_err(err, ML_ENOMEM, "out of memory");
+    m->threshold = NAN;
     ml_rbuf r;
     rbuf_init(&r, sdata, slen, "schema section");
     int rc = schema_read(&r, &m->schema, err);
@@ -424,6 +458,8 @@ int mdl_decode(const mdl_sections *sec, mdl_model **out, ml_error *err)
             rc = ml_err(err, ML_ENOMEM, "out of memory");
             goto fail;
         }
+        if ((rc = read_threshold(m, err)))
+            goto fail;
     }
     if ((rc = name_outputs(m, err)))
         goto fail;

@@ -49,7 +49,10 @@ typedef struct mdl_model {
     gbdt_model *gbdt;
     lin_model *linear;
     forest_model *forest;
-    char *metadata; /* JSON object text, or NULL */
+    char *metadata;   /* JSON object text, or NULL */
+    double threshold; /* binary: P(class 1) at or above which the predicted class is
+                         the second; NAN: the more probable class.  Stored in the
+                         metadata as "decision_threshold" (mdl_set_threshold). */
     size_t noutputs;
     char **output_names;
     char sha256[65]; /* of the artifact it was loaded from or saved to */
@@ -84,8 +87,15 @@ void mdl_predict_rows(const mdl_model *m, const double *rows, size_t nrows, doub
  * (nrows * noutputs). */
 int mdl_predict_frame(const mdl_model *m, const mdl_frame *f, double *out, ml_error *err);
 
-/* Takes ownership of json (malloc'd text). */
+/* Takes ownership of json (malloc'd text).  Its "decision_threshold", when
+ * present, must be a probability; mdl_set_metadata does not check it (the
+ * loader does). */
 void mdl_set_metadata(mdl_model *m, char *json);
+
+/* The predicted class of one row's probabilities (noutputs of them): the
+ * binary threshold when the model has one, else the most probable class
+ * (the first on ties). */
+size_t mdl_predicted_class(const mdl_model *m, const double *prob);
 
 /* Per-input importance: total gain and split count (tree models), or NULL
  * for linear models. */

@@ -11,6 +11,7 @@
 
 #include "data/source.h"
 #include "core/rng.h"
+#include "eval/curves.h"
 #include "eval/evaluate.h"
 #include "eval/metrics.h"
 #include "eval/split.h"
@@ -37,6 +38,9 @@ typedef struct run {
     param_kv *params;   /* the model's parameters: the file's, or a trial's */
     size_t nparams;
     mdl_model *model;
+    double *oof;      /* binary, after cross-validation: out-of-fold P(class 1) per
+                         training row (NaN for a row no fold tested) */
+    double threshold; /* the decision threshold chosen, or NaN */
     size_t nrows, valid_rows, outliers;
     double t_load, t_pipeline, t_train, t_eval;
 } run;
@@ -358,14 +362,33 @@ static json_t *summary_json(run *r, json_t *metrics)
     return o;
 }
 
-static int evaluate(run *r, json_t **metrics)
+/* The test rows through the model: the task's metrics, and when details
+ * is non-NULL the confusion matrix, per-class report or residual
+ * quantiles too. */
+static int evaluate(run *r, json_t **metrics, json_t **details)
 {
     stage(r, "evaluating on the test rows");
     double t0 = now();
     mdl_frame in = {0};
+    double *pred = NULL;
+    size_t K = 1;
+    ev_eval e = {0};
+    const mdl_schema *s = r->model->schema;
     int rc = frame_build(mdl_inputs(r->model), r->test, &in, r->err);
-    if (!rc && !(*metrics = mdl_summary_metrics(r->model, &in, r->y_test, r->err)))
-        rc = r->err->code ? r->err->code : ML_ENOMEM;
+    if (!rc)
+        rc = ev_scores(r->model, &in, &pred, &K, r->err);
+    if (!rc)
+        rc = ev_evaluate(s->task, s->nclasses, r->y_test, pred, NULL, in.nrows, r->model->threshold,
+                         &e, r->err);
+    if (!rc) {
+        *metrics = ev_metrics_json(&e);
+        if (details)
+            *details = ev_json(&e, (const char *const *)s->classes);
+        if (!*metrics || (details && !*details))
+            rc = ml_err(r->err, ML_ENOMEM, "out of memory");
+    }
+    ev_free(&e);
+    free(pred);
     frame_free(&in);
     r->t_eval = now() - t0;
     return rc;
@@ -399,6 +422,7 @@ static void run_release(run *r, bool borrowed)
     free(r->y_train);
     free(r->y_test);
     free(r->y);
+    free(r->oof);
     if (!borrowed) {
         schema_free(r->base);
         free(r->params);
@@ -478,6 +502,32 @@ static int fit_fold(const run *r, const tbl_table *t, const double *y, const spl
     return fit_all(fr);
 }
 
+/* Binary models, the first repeat's folds: each held-out row's P(class 1)
+ * goes to r->oof, where the threshold is chosen. */
+static int keep_out_of_fold(run *r, run *fr, const spl_result *fold, bool first_repeat)
+{
+    if (r->base->task != MDL_TASK_BINARY || !first_repeat)
+        return ML_OK;
+    size_t n = tbl_nrows(r->train);
+    if (!r->oof) {
+        if (!(r->oof = malloc((n ? n : 1) * sizeof *r->oof)))
+            return ml_err(r->err, ML_ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++)
+            r->oof[i] = NAN;
+    }
+    mdl_frame in = {0};
+    double *pred = NULL;
+    size_t K = 1;
+    int rc = frame_build(mdl_inputs(fr->model), fr->test, &in, r->err);
+    if (!rc)
+        rc = ev_scores(fr->model, &in, &pred, &K, r->err);
+    for (size_t i = 0; !rc && i < fold->ntest; i++)
+        r->oof[fold->test[i]] = pred[i];
+    free(pred);
+    frame_free(&in);
+    return rc;
+}
+
 /* Cross-validation on the training part: for each fold the whole pipeline
  * is fitted on the fold's training rows only and the model scored on the
  * rest, exactly as the final model is on the test rows. */
@@ -494,7 +544,10 @@ static int cross_validate(run *r, json_t **out)
         stage(r, what);
         run fr;
         json_t *metrics = NULL;
-        if (!(rc = fit_fold(r, r->train, r->y_train, fold, &fr)) && !(rc = evaluate(&fr, &metrics)))
+        if (!(rc = fit_fold(r, r->train, r->y_train, fold, &fr)) &&
+            !(rc =
+                  keep_out_of_fold(r, &fr, fold, f < folds.nfolds / (size_t)r->spec->cv.repeats)) &&
+            !(rc = evaluate(&fr, &metrics, NULL)))
             json_array_append_new(rows,
                                   json_pack("{s:I,s:I,s:I,s:o}", "fold", (json_int_t)f + 1,
                                             "train_rows", (json_int_t)fold->ntrain, "test_rows",
@@ -510,6 +563,76 @@ static int cross_validate(run *r, json_t **out)
     }
     *out = json_pack("{s:I,s:o,s:o}", "folds", (json_int_t)json_array_size(rows), "mean_std",
                      fold_summary(rows), "per_fold", rows);
+    return *out ? ML_OK : ml_err(r->err, ML_ENOMEM, "out of memory");
+}
+
+/* ---- the decision threshold ------------------------------------------------------ */
+
+/* Chooses the binary decision threshold the spec asks for on the
+ * out-of-fold predictions of the training part (never on the test rows,
+ * whose metrics would then be optimistic). */
+static int choose_threshold(run *r, json_t **out)
+{
+    const wf_spec *s = r->spec;
+    static const char *const names[] = {"fixed", "f1", "youden", "precision", "recall", "cost"};
+    if (r->base->task != MDL_TASK_BINARY) {
+        ml_err(r->err, ML_EINVAL, "a decision threshold needs a binary target; '%s' is %s",
+               s->target, mdl_task_name(r->base->task));
+        return at_line(r, s->threshold.line, "threshold");
+    }
+    met_choice c = {
+        .threshold = s->threshold.value, .value = NAN, .precision = NAN, .recall = NAN, .fpr = NAN};
+    int rc = ML_OK;
+    if (s->threshold.method != WF_THRESHOLD_FIXED) {
+        size_t n = tbl_nrows(r->train), m = 0;
+        double *y = malloc((n ? n : 1) * sizeof *y), *p = malloc((n ? n : 1) * sizeof *p);
+        if (!y || !p)
+            rc = ml_err(r->err, ML_ENOMEM, "out of memory");
+        for (size_t i = 0; !rc && i < n; i++)
+            if (r->oof[i] == r->oof[i]) {
+                y[m] = r->y_train[i];
+                p[m++] = r->oof[i];
+            }
+        switch (rc ? -1 : s->threshold.method) {
+        case WF_THRESHOLD_F1:
+            rc = met_choose_max_f1(y, p, NULL, m, &c, r->err);
+            break;
+        case WF_THRESHOLD_YOUDEN:
+            rc = met_choose_youden(y, p, NULL, m, &c, r->err);
+            break;
+        case WF_THRESHOLD_PRECISION:
+            rc = met_choose_precision(y, p, NULL, m, s->threshold.target, &c, r->err);
+            break;
+        case WF_THRESHOLD_RECALL:
+            rc = met_choose_recall(y, p, NULL, m, s->threshold.target, &c, r->err);
+            break;
+        case WF_THRESHOLD_COST:
+            rc = met_choose_min_cost(y, p, NULL, m, s->threshold.cost_fp, s->threshold.cost_fn, &c,
+                                     r->err);
+            break;
+        default:
+            break;
+        }
+        free(y);
+        free(p);
+        if (rc)
+            return at_line(r, s->threshold.line, "threshold");
+        if (!(c.threshold >= 0 && c.threshold <= 1)) {
+            ml_err(r->err, ML_EINVAL,
+                   "no threshold reaches the %s asked for on the out-of-fold predictions",
+                   names[s->threshold.method]);
+            return at_line(r, s->threshold.line, "threshold");
+        }
+    }
+    r->threshold = c.threshold;
+    *out = json_pack(
+        "{s:s,s:f,s:s}", "method", names[s->threshold.method], "value", c.threshold, "chosen_on",
+        s->threshold.method == WF_THRESHOLD_FIXED ? "the workflow"
+                                                  : "out-of-fold predictions of the training part");
+    if (*out && s->threshold.method != WF_THRESHOLD_FIXED)
+        json_object_update_new(*out,
+                               json_pack("{s:f,s:f,s:f,s:f}", "criterion", c.value, "precision",
+                                         c.precision, "recall", c.recall, "fpr", c.fpr));
     return *out ? ML_OK : ml_err(r->err, ML_ENOMEM, "out of memory");
 }
 
@@ -697,8 +820,12 @@ int wf_train(const wf_spec *spec, const wf_hooks *hooks, mdl_model **model, json
 {
     *model = NULL;
     *summary = NULL;
-    run r = {.spec = spec, .hooks = hooks, .err = err};
-    json_t *metrics = NULL, *cv = NULL, *tuned = NULL;
+    run r = {.spec = spec, .hooks = hooks, .err = err, .threshold = NAN};
+    /* A chosen threshold comes from out-of-fold predictions: cross-validation
+     * runs for it even when the file does not ask for it. */
+    bool needs_cv = spec->cv.present ||
+                    (spec->threshold.present && spec->threshold.method != WF_THRESHOLD_FIXED);
+    json_t *metrics = NULL, *details = NULL, *cv = NULL, *tuned = NULL, *threshold = NULL;
     tn_result trials = {0};
     int rc = (r.params = calloc(spec->model.nparams + 1, sizeof *r.params))
                  ? ML_OK
@@ -708,14 +835,23 @@ int wf_train(const wf_spec *spec, const wf_hooks *hooks, mdl_model **model, json
     r.nparams = spec->model.nparams;
     if (rc || (rc = load_and_split(&r)) ||
         (spec->tune.present && (rc = tune(&r, &trials, &tuned))) ||
-        (spec->cv.present && (rc = cross_validate(&r, &cv))) || (rc = fit_all(&r)) ||
-        (rc = evaluate(&r, &metrics)))
+        (needs_cv && (rc = cross_validate(&r, &cv))) ||
+        (spec->threshold.present && (rc = choose_threshold(&r, &threshold))) || (rc = fit_all(&r)))
+        goto done;
+    r.model->threshold = r.threshold;
+    if ((rc = evaluate(&r, &metrics, &details)))
         goto done;
     json_t *o = summary_json(&r, metrics);
     if (o && cv)
         json_object_set(o, "cv", cv);
+    if (o && details)
+        json_object_set(o, "test_evaluation", details);
     if (o && tuned)
         json_object_set(o, "tune", tuned);
+    if (o && threshold) {
+        json_object_set(o, "threshold", threshold);
+        json_object_set_new(o, "decision_threshold", json_real(r.threshold));
+    }
     char *meta = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     if (!meta) {
         json_decref(o);
@@ -729,6 +865,8 @@ int wf_train(const wf_spec *spec, const wf_hooks *hooks, mdl_model **model, json
 done:
     json_decref(cv);
     json_decref(tuned);
+    json_decref(threshold);
+    json_decref(details);
     run_release(&r, false);
     tn_result_free(&trials);
     return rc;

@@ -1446,6 +1446,55 @@ static int parse_cv(const ctx *c, const node *v)
     return ML_OK;
 }
 
+static int parse_threshold(const ctx *c, const node *v)
+{
+    static const char *const keys[] = {"method", "target", "fp", "fn", NULL};
+    static const char *const methods[] = {"fixed", "f1", "youden", "precision", "recall", "cost"};
+    wf_spec *s = c->s;
+    s->threshold.present = true;
+    s->threshold.line = v->key_line;
+    s->threshold.cost_fp = s->threshold.cost_fn = 1;
+    if (s->task == MDL_TASK_MULTICLASS || s->task == MDL_TASK_REGRESSION)
+        return bad_key(c, v, "threshold", "a decision threshold needs a binary task");
+    if (v->kind == N_SCALAR) { /* threshold: 0.35 */
+        s->threshold.method = WF_THRESHOLD_FIXED;
+        return get_number(c, v, "threshold", 0, false, 1, false, &s->threshold.value);
+    }
+    int rc;
+    if ((rc = want_kind(c, v, "threshold", N_MAP)) || (rc = check_keys(c, v, "threshold", keys)))
+        return rc;
+    const node *method = get(v, "method"), *target = get(v, "target"), *fp = get(v, "fp"),
+               *fn = get(v, "fn");
+    if (!method)
+        return missing(c, v, "threshold", "method");
+    if ((rc = GET_ENUM(c, method, "threshold.method", methods, &s->threshold.method)))
+        return rc;
+    int m = s->threshold.method;
+    if (m == WF_THRESHOLD_FIXED)
+        return bad_value(c, method, "threshold.method",
+                         "a fixed threshold is written as `threshold: 0.35`");
+    bool wants_target = m == WF_THRESHOLD_PRECISION || m == WF_THRESHOLD_RECALL;
+    if (wants_target && !target)
+        return missing(c, v, "threshold", "target");
+    if (target && !wants_target)
+        return bad_key(c, target, "threshold.target", "only used with method precision or recall");
+    if (target &&
+        (rc = get_number(c, target, "threshold.target", 0, true, 1, false, &s->threshold.target)))
+        return rc;
+    if ((fp || fn) && m != WF_THRESHOLD_COST)
+        return bad_key(c, fp ? fp : fn, fp ? "threshold.fp" : "threshold.fn",
+                       "only used with method cost");
+    if (fp &&
+        (rc = get_number(c, fp, "threshold.fp", 0, false, 1e300, false, &s->threshold.cost_fp)))
+        return rc;
+    if (fn &&
+        (rc = get_number(c, fn, "threshold.fn", 0, false, 1e300, false, &s->threshold.cost_fn)))
+        return rc;
+    if (m == WF_THRESHOLD_COST && s->threshold.cost_fp == 0 && s->threshold.cost_fn == 0)
+        return bad_value(c, fp ? fp : v, "threshold.fp", "fp and fn cannot both be 0");
+    return ML_OK;
+}
+
 static int parse_model(const ctx *c, const node *v)
 {
     static const char *const keys[] = {"type", "params", "valid_fraction", NULL};
@@ -1873,9 +1922,9 @@ static int parse_monitor(const ctx *c, const node *v)
 
 static int parse_top(const ctx *c, const node *root)
 {
-    static const char *const keys[] = {"name",     "data",    "target", "task", "split",
-                                       "features", "model",   "tune",   "gate", "deploy",
-                                       "score",    "monitor", "cv",     NULL};
+    static const char *const keys[] = {"name",     "data",    "target", "task",      "split",
+                                       "features", "model",   "tune",   "gate",      "deploy",
+                                       "score",    "monitor", "cv",     "threshold", NULL};
     static const char *const tasks[] = {"binary", "multiclass", "regression"};
     wf_spec *s = c->s;
     int rc = check_keys(c, root, "", keys);
@@ -1907,6 +1956,8 @@ static int parse_top(const ctx *c, const node *root)
     if ((n = get(root, "model")) && (rc = parse_model(c, n)))
         return rc;
     if ((n = get(root, "cv")) && (rc = parse_cv(c, n)))
+        return rc;
+    if ((n = get(root, "threshold")) && (rc = parse_threshold(c, n)))
         return rc;
     if ((n = get(root, "tune")) && (rc = parse_tune(c, n)))
         return rc;

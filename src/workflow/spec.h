@@ -49,6 +49,15 @@ typedef enum wf_cv_method {
     WF_CV_TIME = 3,  /* expanding window over `column`: train on the past, test on the next block */
 } wf_cv_method;
 
+typedef enum wf_threshold_method {
+    WF_THRESHOLD_FIXED = 0,     /* `threshold: 0.3` */
+    WF_THRESHOLD_F1 = 1,        /* max F1 */
+    WF_THRESHOLD_YOUDEN = 2,    /* max tpr - fpr */
+    WF_THRESHOLD_PRECISION = 3, /* the lowest reaching `target` precision */
+    WF_THRESHOLD_RECALL = 4,    /* the highest reaching `target` recall */
+    WF_THRESHOLD_COST = 5,      /* min fp * FP + fn * FN */
+} wf_threshold_method;
+
 typedef struct wf_param {
     char *key, *value; /* value as the YAML scalar's text */
     int line;
@@ -102,6 +111,14 @@ typedef struct wf_spec {
         char *column; /* group and time: required; others: refused */
         int line;
     } cv; /* cross-validation on the training part, the whole pipeline fitted per fold */
+    struct {
+        bool present;            /* binary only: the decision threshold stored with the model */
+        int method;              /* wf_threshold_method */
+        double value;            /* FIXED */
+        double target;           /* PRECISION, RECALL: in (0, 1] */
+        double cost_fp, cost_fn; /* COST: >= 0, not both 0 (default 1 and 1) */
+        int line;
+    } threshold;
     struct {
         int kind; /* mdl_kind; default gbdt */
         wf_param *params;

@@ -6,6 +6,8 @@
 #include "model_fixture.h"
 #include "models/model.h"
 
+#include <math.h>
+
 static mdl_model *train_kind(const tbl_table *t, mdl_kind kind, const param_kv *kv, size_t nkv)
 {
     ml_error err = {0};
@@ -189,6 +191,43 @@ static void test_damaged_artifact(void **state)
     unlink(path);
 }
 
+/* The decision threshold travels in the metadata: a binary model predicts
+ * the second class from it; a value that is not a probability, or one on
+ * a model that is not binary, is a damaged artifact. */
+static void test_decision_threshold(void **state)
+{
+    (void)state;
+    tbl_table *t = fixture_table(FX_BINARY, 400, 5, 0.05);
+    param_kv kv[] = {{"n_estimators", "5"}};
+    mdl_model *m = train_kind(t, MDL_KIND_GBDT, kv, 1);
+    ml_error err = {0};
+    const double p[2] = {0.7, 0.3};
+    assert_true(isnan(m->threshold));
+    assert_int_equal(mdl_predicted_class(m, p), 0);
+    const char *path = TEST_WRITE(0, ".mloop", "");
+    mdl_set_metadata(m, strdup("{\"decision_threshold\":0.25}"));
+    assert_int_equal(mdl_save(m, path, &err), ML_OK);
+    mdl_model *back;
+    assert_int_equal(mdl_load(path, &back, &err), ML_OK);
+    assert_true(back->threshold == 0.25);
+    assert_int_equal(mdl_predicted_class(back, p), 1);
+    mdl_free(back);
+    mdl_set_metadata(m, strdup("{\"decision_threshold\":1.5}"));
+    assert_int_equal(mdl_save(m, path, &err), ML_OK);
+    assert_error(mdl_load(path, &back, &err), err, ML_EFORMAT,
+                 "decision_threshold is not a probability");
+    mdl_free(m);
+    tbl_free(t);
+    t = fixture_table(FX_REGRESSION, 200, 5, 0.0);
+    m = train_kind(t, MDL_KIND_GBDT, kv, 1);
+    mdl_set_metadata(m, strdup("{\"decision_threshold\":0.5}"));
+    assert_int_equal(mdl_save(m, path, &err), ML_OK);
+    assert_error(mdl_load(path, &back, &err), err, ML_EFORMAT, "of a binary model");
+    mdl_free(m);
+    tbl_free(t);
+    unlink(path);
+}
+
 /* frame_alloc: one block behind every column, released by frame_free (ASan
  * checks), and a size that cannot exist refused instead of overflowing. */
 static void test_frame_alloc(void **state)
@@ -222,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_linear_roundtrip),
         cmocka_unit_test(test_schema_errors),
         cmocka_unit_test(test_frame_alloc),
+        cmocka_unit_test(test_decision_threshold),
         cmocka_unit_test(test_damaged_artifact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -335,7 +335,7 @@ static void test_unknown_keys(void **state)
            "w.yaml:4: split.sed: unknown key (did you mean 'seed'?)");
     expect(BASE "data2xyzzy: 1\n",
            "w.yaml:4: data2xyzzy: unknown key (known keys: name, data, target, task, split, "
-           "features, model, tune, gate, deploy, score, monitor, cv)");
+           "features, model, tune, gate, deploy, score, monitor, cv, threshold)");
     expect(BASE "features:\n  columns:\n    a: {encod: target}\n",
            "w.yaml:6: features.columns.a.encod: unknown key (did you mean 'encode'?)");
 }
@@ -860,6 +860,36 @@ static void test_cv(void **state)
            "w.yaml:4: cv.method: expected one of kfold|stratified|group|time, got 'loo'");
 }
 
+static void test_threshold(void **state)
+{
+    (void)state;
+    wf_spec *s = parse_ok(BASE "threshold: 0.35\n");
+    assert_true(s->threshold.present && s->threshold.method == WF_THRESHOLD_FIXED);
+    assert_true(s->threshold.value == 0.35);
+    wf_spec_free(s);
+    s = parse_ok(BASE "threshold: {method: cost, fp: 1, fn: 5}\n");
+    assert_int_equal(s->threshold.method, WF_THRESHOLD_COST);
+    assert_true(s->threshold.cost_fp == 1 && s->threshold.cost_fn == 5);
+    wf_spec_free(s);
+    s = parse_ok(BASE "threshold: {method: precision, target: 0.9}\n");
+    assert_true(s->threshold.method == WF_THRESHOLD_PRECISION && s->threshold.target == 0.9);
+    wf_spec_free(s);
+    expect(BASE "threshold: 1.5\n", "w.yaml:4: threshold: expected a number in [0, 1], got 1.5");
+    expect(BASE "threshold: {method: recall}\n",
+           "w.yaml:4: threshold.target: required key is missing");
+    expect(BASE "threshold: {method: f1, target: 0.5}\n",
+           "w.yaml:4: threshold.target: only used with method precision or recall");
+    expect(BASE "threshold: {method: youden, fp: 2}\n",
+           "w.yaml:4: threshold.fp: only used with method cost");
+    expect(BASE "threshold: {method: cost, fp: 0, fn: 0}\n",
+           "w.yaml:4: threshold.fp: fp and fn cannot both be 0");
+    expect(BASE "threshold: {method: best}\n",
+           "w.yaml:4: threshold.method: expected one of fixed|f1|youden|precision|recall|cost, "
+           "got 'best'");
+    expect(BASE "task: regression\nthreshold: 0.5\n",
+           "w.yaml:5: threshold: a decision threshold needs a binary task");
+}
+
 static void test_tune(void **state)
 {
     (void)state;
@@ -926,7 +956,10 @@ static void test_tune(void **state)
            "w.yaml:4: tune.cv: expected an integer >= 2, got 1");
     expect(BASE "tune: {metric: auroc, space: {num_leaves: [8]}}\n",
            "w.yaml:4: tune.metric: unknown metric 'auroc' (choose auc, logloss, error, "
-           "multi_logloss, multi_error, rmse, mae, r2, poisson or quantile)");
+           "multi_logloss, multi_error, rmse, mae, r2, poisson, quantile, accuracy, "
+           "balanced_accuracy, f1, precision, recall, f1_macro, f1_weighted, average_precision, "
+           "brier, mcc, kappa, roc_auc_ovr, roc_auc_ovr_weighted, mape, median_ae or "
+           "explained_variance)");
     expect(BASE "task: binary\ntune: {metric: rmse, space: {num_leaves: [8]}}\n",
            "w.yaml:5: tune.metric: rmse does not apply to a binary task");
     expect(BASE "tune: {trials: 5}\n", "w.yaml:4: tune.space: required key is missing");
@@ -1045,6 +1078,7 @@ int main(void)
         cmocka_unit_test(test_derived_and_select),
         cmocka_unit_test(test_split_and_model),
         cmocka_unit_test(test_cv),
+        cmocka_unit_test(test_threshold),
         cmocka_unit_test(test_tune),
         cmocka_unit_test(test_gate_deploy),
         cmocka_unit_test(test_monitor),
