@@ -9,9 +9,7 @@
  */
 #include "cli/cli.h"
 
-#include "eval/evaluate.h"
-#include "eval/report.h"
-#include "models/summary.h"
+#include "eval/model_report.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -19,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 const char cmd_eval_usage[] =
     "usage: mloop eval MODEL --data SRC [--json] [--report FILE.html] [--weight COL]\n"
@@ -154,90 +151,12 @@ static void print_table(const ev_eval *e, const mdl_schema *s)
     }
 }
 
-/* What the report shows besides this evaluation: importance from the
- * model, cross-validation folds from the training's metadata. */
-typedef struct extras {
-    json_t *meta, *importance;
-    const char **names, **cv_names;
-    double *values, *cv_values;
-} extras;
-
-static void extras_free(extras *x)
-{
-    json_decref(x->meta);
-    json_decref(x->importance);
-    free(x->names);
-    free(x->values);
-    free(x->cv_names);
-    free(x->cv_values);
-}
-
-static void add_extras(const mdl_model *m, rpt_report *r, extras *x)
-{
-    x->importance = mdl_summary_importance(m);
-    size_t n = json_array_size(x->importance);
-    x->names = calloc(n ? n : 1, sizeof *x->names);
-    x->values = calloc(n ? n : 1, sizeof *x->values);
-    if (x->names && x->values) {
-        for (size_t i = 0; i < n; i++) {
-            const json_t *e = json_array_get(x->importance, i);
-            x->names[i] = json_string_value(json_object_get(e, "input"));
-            x->values[i] = json_real_value(json_object_get(e, "gain"));
-        }
-        r->importance = (rpt_importance){x->names, x->values, n, "gain"};
-    }
-    x->meta = m->metadata ? json_loads(m->metadata, 0, NULL) : NULL;
-    const json_t *folds = json_object_get(json_object_get(x->meta, "cv"), "per_fold");
-    size_t nf = json_array_size(folds);
-    const json_t *first = json_object_get(json_array_get(folds, 0), "metrics");
-    size_t nm = json_object_size(first);
-    if (!nf || !nm || !(x->cv_names = calloc(nm, sizeof *x->cv_names)) ||
-        !(x->cv_values = calloc(nf * nm, sizeof *x->cv_values)))
-        return;
-    const char *key;
-    json_t *unused;
-    size_t k = 0;
-    json_object_foreach((json_t *)first, key, unused)
-    {
-        x->cv_names[k] = key;
-        for (size_t f = 0; f < nf; f++) {
-            const json_t *v =
-                json_object_get(json_object_get(json_array_get(folds, f), "metrics"), key);
-            x->cv_values[f * nm + k] = json_is_number(v) ? json_number_value(v) : NAN;
-        }
-        k++;
-    }
-    r->cv = (rpt_cv){
-        .metric_names = x->cv_names, .n_metrics = nm, .n_folds = nf, .values = x->cv_values};
-}
-
 static int write_report(const eval_args *a, const mdl_model *m, const ev_eval *e, ml_error *err)
 {
-    rpt_report r = {0};
-    rpt_metric metrics[EV_MAX_METRICS];
-    double *scratch = NULL;
-    extras x = {0};
-    char title[256], shown[1024], when[32];
+    char title[256];
     const char *slash = strrchr(a->model, '/');
     snprintf(title, sizeof title, "%s — evaluation", slash ? slash + 1 : a->model);
-    src_display_uri(a->data, shown, sizeof shown);
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
-    r.title = title;
-    r.model = mdl_kind_name(m->kind);
-    r.task = mdl_task_name(m->schema->task);
-    r.data_source = shown;
-    r.date = when;
-    int rc = ev_report(e, (const char *const *)m->schema->classes, &r, metrics, &scratch, err);
-    if (!rc) {
-        add_extras(m, &r, &x);
-        rc = rpt_write_html(&r, a->report, err);
-    }
-    extras_free(&x);
-    free(scratch);
-    return rc;
+    return ev_write_model_report(m, e, title, a->data, a->report, err);
 }
 
 int cmd_eval(int argc, char **argv)

@@ -20,6 +20,7 @@
 
 const char cmd_train_usage[] =
     "usage: mloop train WORKFLOW.yaml [--set key.path=value]... [--out FILE.mloop] [--json]\n"
+    "                   [--report FILE.html] [--threads N]\n"
     "       mloop train --data SRC --target COL --out FILE.mloop [options]\n"
     "\n"
     "Trains a model and writes it as a .mloop artifact.\n"
@@ -28,6 +29,8 @@ const char cmd_train_usage[] =
     "feature pipeline on the training rows, trains, evaluates on the test rows\n"
     "and writes the model with its pipeline (default FILE: <name>.mloop).\n"
     "--set overrides any key of the file (--set model.params.num_leaves=63).\n"
+    "--report writes the test rows' evaluation as a self-contained HTML file\n"
+    "(curves, confusion matrix, importance, cross-validation and tuning trials).\n"
     "\n"
     "The flag form trains on the columns as they are:\n"
     "\n"

@@ -6,6 +6,7 @@
  */
 #include "cli/cli.h"
 
+#include "eval/model_report.h"
 #include "workflow/runner.h"
 
 #include <jansson.h>
@@ -148,7 +149,7 @@ static void print_summary(const json_t *s, const char *out, const char *sha, boo
 
 const char cmd_tune_usage[] =
     "usage: mloop tune WORKFLOW.yaml [--set key.path=value]... [--out FILE.mloop] [--json]\n"
-    "                  [--threads N]\n"
+    "                  [--report FILE.html] [--threads N]\n"
     "\n"
     "Searches the workflow's tune.space (grid, random or successive halving) by\n"
     "cross-validation on the training part, the whole pipeline fitted inside each\n"
@@ -157,10 +158,27 @@ const char cmd_tune_usage[] =
     "<name>.mloop).  `mloop train` does the same when the file has a tune section,\n"
     "printing only the best trials.\n";
 
+/* The HTML report of the test rows (eval/model_report.h). */
+static int write_report(const wf_spec *spec, const mdl_model *m, const wf_test_rows *test,
+                        const char *path, ml_error *err)
+{
+    ev_eval e;
+    const mdl_schema *s = m->schema;
+    int rc = ev_evaluate(s->task, s->nclasses, test->y, test->pred, NULL, test->n, m->threshold, &e,
+                         err);
+    if (rc)
+        return rc;
+    char title[256];
+    snprintf(title, sizeof title, "%s — held-out test rows", spec->name);
+    rc = ev_write_model_report(m, &e, title, spec->data.source, path, err);
+    ev_free(&e);
+    return rc;
+}
+
 static int run_workflow(int argc, char **argv, bool tune_command)
 {
     const char *cmd = tune_command ? "tune" : "train";
-    const char *path = argv[1], *out = NULL;
+    const char *path = argv[1], *out = NULL, *report = NULL;
     const char *sets[MAX_SETS] = {0}; /* zeroed: gcc 12 cannot see that only [0, nsets) is read */
     size_t nsets = 0;
     bool json = false;
@@ -180,6 +198,8 @@ static int run_workflow(int argc, char **argv, bool tune_command)
             sets[nsets++] = v;
         } else if (strcmp(opt, "--out") == 0) {
             out = v;
+        } else if (strcmp(opt, "--report") == 0) {
+            report = v;
         } else if (strcmp(opt, "--threads") == 0) {
             char *end;
             long n = strtol(v, &end, 10);
@@ -189,7 +209,7 @@ static int run_workflow(int argc, char **argv, bool tune_command)
         } else {
             return cli_usage_error(cmd,
                                    "%s: unknown option '%s' (a workflow takes --set, --out, "
-                                   "--threads and --json)",
+                                   "--report, --threads and --json)",
                                    cmd, opt);
         }
     }
@@ -200,6 +220,7 @@ static int run_workflow(int argc, char **argv, bool tune_command)
     mdl_model *model = NULL;
     json_t *summary = NULL;
     char *default_out = NULL;
+    wf_test_rows test = {0};
     int rc = wf_spec_load(path, sets, nsets, &spec, &err);
     if (rc) /* a workflow that does not validate is an input error */
         return cli_fail(&err);
@@ -220,9 +241,10 @@ static int run_workflow(int argc, char **argv, bool tune_command)
     }
     wf_progress ps = {.start = cli_now()};
     wf_hooks hooks = {on_round, &ps, on_stage, NULL};
-    rc = wf_train(spec, &hooks, &model, &summary, &err);
+    rc = wf_train(spec, &hooks, &model, &summary, report ? &test : NULL, &err);
     cli_progress_done();
-    if (rc || (rc = mdl_save(model, out, &err)))
+    if (rc || (rc = mdl_save(model, out, &err)) ||
+        (report && (rc = write_report(spec, model, &test, report, &err))))
         goto done;
     json_object_set_new(summary, "artifact", json_string(out));
     json_object_set_new(summary, "sha256", json_string(model->sha256));
@@ -240,6 +262,8 @@ done:
     mdl_free(model);
     wf_spec_free(spec);
     free(default_out);
+    free(test.y);
+    free(test.pred);
     return rc ? cli_fail(&err) : CLI_EXIT_OK;
 }
 

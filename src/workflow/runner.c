@@ -38,9 +38,10 @@ typedef struct run {
     param_kv *params;   /* the model's parameters: the file's, or a trial's */
     size_t nparams;
     mdl_model *model;
-    double *oof;      /* binary, after cross-validation: out-of-fold P(class 1) per
-                         training row (NaN for a row no fold tested) */
-    double threshold; /* the decision threshold chosen, or NaN */
+    double *oof;             /* binary, after cross-validation: out-of-fold P(class 1) per
+                                training row (NaN for a row no fold tested) */
+    double threshold;        /* the decision threshold chosen, or NaN */
+    wf_test_rows *keep_test; /* the caller wants the test predictions */
     size_t nrows, valid_rows, outliers;
     double t_load, t_pipeline, t_train, t_eval;
 } run;
@@ -388,6 +389,11 @@ static int evaluate(run *r, json_t **metrics, json_t **details)
             rc = ml_err(r->err, ML_ENOMEM, "out of memory");
     }
     ev_free(&e);
+    if (!rc && r->keep_test) { /* the report's arrays: handed over, not copied */
+        *r->keep_test = (wf_test_rows){r->y_test, pred, in.nrows, K};
+        r->y_test = NULL;
+        pred = NULL;
+    }
     free(pred);
     frame_free(&in);
     r->t_eval = now() - t0;
@@ -810,14 +816,21 @@ static int tune(run *r, tn_result *result, json_t **out)
         json_object_set_new(o, "metric", json_string(met_name(tc.metric)));
         json_object_set_new(o, "method", json_string(s->tune.method));
         json_object_set_new(o, "cv", json_integer(s->tune.cv));
+        json_t *logs = json_array(); /* for reports: which axes are logarithmic */
+        for (size_t i = 0; i < s->tune.nspace; i++)
+            if (s->tune.space[i].kind == WF_TUNE_LOG)
+                json_array_append_new(logs, json_string(s->tune.space[i].name));
+        json_object_set_new(o, "log", logs);
     }
     *out = o;
     return o ? ML_OK : ml_err(r->err, ML_ENOMEM, "out of memory");
 }
 
 int wf_train(const wf_spec *spec, const wf_hooks *hooks, mdl_model **model, json_t **summary,
-             ml_error *err)
+             wf_test_rows *test, ml_error *err)
 {
+    if (test)
+        *test = (wf_test_rows){0};
     *model = NULL;
     *summary = NULL;
     run r = {.spec = spec, .hooks = hooks, .err = err, .threshold = NAN};
@@ -839,6 +852,7 @@ int wf_train(const wf_spec *spec, const wf_hooks *hooks, mdl_model **model, json
         (spec->threshold.present && (rc = choose_threshold(&r, &threshold))) || (rc = fit_all(&r)))
         goto done;
     r.model->threshold = r.threshold;
+    r.keep_test = test;
     if ((rc = evaluate(&r, &metrics, &details)))
         goto done;
     json_t *o = summary_json(&r, metrics);

@@ -27,7 +27,16 @@ typedef struct wf_hooks {
     void *stage_ctx;
 } wf_hooks;
 
+/* The test rows' truth and the final model's predictions of them, in the
+ * metrics' layout (eval/evaluate.h ev_scores), for a report.  The caller
+ * frees y and pred. */
+typedef struct wf_test_rows {
+    double *y, *pred;
+    size_t n, K;
+} wf_test_rows;
+
+/* test may be NULL. */
 int wf_train(const wf_spec *spec, const wf_hooks *hooks, mdl_model **model, json_t **summary,
-             ml_error *err);
+             wf_test_rows *test, ml_error *err);
 
 #endif

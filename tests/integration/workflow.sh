@@ -140,7 +140,10 @@ tune: {method: halving, trials: 9, cv: 3, metric: auc,
        space: {learning_rate: [0.02, 0.3, log], num_leaves: [7, 63, int]}}
 YAML
 "$bin" tune churn/tuned.yaml --out tuned.mloop --json >tuned.json 2>/dev/null || fail "tune"
-"$bin" tune churn/tuned.yaml --out tuned2.mloop >tuned.txt 2>/dev/null || fail "tune (table)"
+"$bin" tune churn/tuned.yaml --out tuned2.mloop --report tuned.html >tuned.txt 2>/dev/null ||
+  fail "tune (table)"
+[ "$(grep -c 'data-chart="trials"' tuned.html)" = 2 ] || fail "report: a trials chart per parameter"
+grep -q 'data-table="trials"' tuned.html || fail "report: the trials table"
 grep -q "tuning: halving search, 13 trials, auc by 3-fold cv" tuned.txt || { cat tuned.txt; fail "table"; }
 $py - tuned.json <<'PY'
 import json, sys
