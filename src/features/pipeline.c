@@ -48,6 +48,7 @@ typedef struct fit_ctx {
     size_t nplans;
     mdl_frame in;     /* the training rows' inputs */
     double **derived; /* values of each derived column over the training rows */
+    size_t nderived;  /* how many: selection may prune p's derived columns later */
     double *y;        /* target of the kept rows */
     size_t n;         /* kept rows */
     ml_error *err;
@@ -456,6 +457,7 @@ static int eval_derived(fit_ctx *c)
         free(cols);
         return oom(c->err);
     }
+    c->nderived = p->nderived;
     for (size_t j = 0; j < ni; j++)
         cols[j] = c->in.cols[j];
     for (size_t d = 0; d < p->nderived; d++) {
@@ -480,10 +482,11 @@ static void free_derived_values(fit_ctx *c)
 {
     if (!c->derived)
         return;
-    for (size_t d = 0; d < c->p->nderived; d++)
+    for (size_t d = 0; d < c->nderived; d++)
         free(c->derived[d]);
     free(c->derived);
     c->derived = NULL;
+    c->nderived = 0;
 }
 
 /* ---- 3. outliers ----------------------------------------------------------------- */

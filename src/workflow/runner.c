@@ -43,7 +43,7 @@ typedef struct run {
     double threshold;        /* the decision threshold chosen, or NaN */
     wf_test_rows *keep_test; /* the caller wants the test predictions */
     size_t nrows, valid_rows, outliers;
-    double t_load, t_pipeline, t_train, t_eval;
+    double t_load, t_pipeline, t_train, t_eval, t_cv, t_tune;
 } run;
 
 static double now(void)
@@ -360,6 +360,11 @@ static json_t *summary_json(run *r, json_t *metrics)
     json_object_set_new(o, "timings",
                         json_pack("{s:f,s:f,s:f,s:f}", "load_s", r->t_load, "pipeline_s",
                                   r->t_pipeline, "train_s", r->t_train, "evaluate_s", r->t_eval));
+    json_t *timings = json_object_get(o, "timings");
+    if (r->spec->cv.present || r->t_cv > 0)
+        json_object_set_new(timings, "cv_s", json_real(r->t_cv));
+    if (r->spec->tune.present)
+        json_object_set_new(timings, "tune_s", json_real(r->t_tune));
     return o;
 }
 
@@ -539,6 +544,7 @@ static int keep_out_of_fold(run *r, run *fr, const spl_result *fold, bool first_
  * rest, exactly as the final model is on the test rows. */
 static int cross_validate(run *r, json_t **out)
 {
+    double t0 = now();
     spl_folds folds = {0};
     json_t *rows = json_array();
     int rc = rows ? make_folds(r, r->train, r->y_train, r->spec->cv.folds, &folds)
@@ -569,6 +575,7 @@ static int cross_validate(run *r, json_t **out)
     }
     *out = json_pack("{s:I,s:o,s:o}", "folds", (json_int_t)json_array_size(rows), "mean_std",
                      fold_summary(rows), "per_fold", rows);
+    r->t_cv = now() - t0;
     return *out ? ML_OK : ml_err(r->err, ML_ENOMEM, "out of memory");
 }
 
@@ -774,6 +781,10 @@ static int tune(run *r, tn_result *result, json_t **out)
                   .higher_is_better = met_higher_is_better(tc.metric),
                   .time_budget_s = s->tune.time_budget,
                   .parallel = trials_at_once(r),
+                  /* scikit-learn's min_resources="exhaust": the last rung, at the
+                   * whole budget, still compares ceil(trials / 3^k) candidates */
+                  .factor = 3,
+                  .min_budget = pow(3.0, -floor(log((double)s->tune.trials) / log(3.0) + 1e-9)),
                   .total_threads = omp_get_max_threads()};
     for (int i = 0; i < 3; i++)
         if (strcmp(s->tune.method, methods[i]) == 0)
@@ -792,7 +803,9 @@ static int tune(run *r, tn_result *result, json_t **out)
     snprintf(what, sizeof what, "tuning: %s search, %d trials, %d-fold cv, %d at once",
              s->tune.method, s->tune.trials, s->tune.cv, ts.parallel);
     stage(r, what);
+    double t0 = now();
     int rc = tn_run(&ts, tune_objective, &tc, result, r->err);
+    r->t_tune = now() - t0;
     omp_set_num_threads(ts.total_threads);
     free(tc.order);
     if (rc)

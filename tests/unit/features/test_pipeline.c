@@ -494,6 +494,32 @@ static void test_clip_spares_flags(void **state)
     tbl_free(t);
 }
 
+/* A derived column that selection drops is pruned from the pipeline; its
+ * training values are still freed (ASan checks), and predicting no longer
+ * needs the inputs only it read. */
+static void test_pruned_derived_column(void **state)
+{
+    (void)state;
+    tbl_table *t = load("train.csv");
+    fp_options o;
+    fp_options_init(&o);
+    o.derived = calloc(2, sizeof *o.derived);
+    o.nderived = 2;
+    o.derived[0].name = strdup("flat");
+    o.derived[0].expr = strdup("coalesce(num_c * 0, 0) + 7");
+    o.derived[1].name = strdup("sum");
+    o.derived[1].expr = strdup("num_a + num_b");
+    fitted fp;
+    ml_error err = {0};
+    if (fit(t, "y", MDL_TASK_BINARY, &o, &fp, &err))
+        fail_msg("%s", err.message);
+    assert_int_equal(output_index(fp.p, "flat"), -1);
+    assert_true(output_index(fp.p, "sum") >= 0);
+    fitted_free(&fp);
+    fp_options_free(&o);
+    tbl_free(t);
+}
+
 static void expect_fit_error(fp_options *o, const char *message)
 {
     tbl_table *t = load("train.csv");
@@ -614,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_datetime_parts),
         cmocka_unit_test(test_outlier_rows_dropped_at_training_only),
         cmocka_unit_test(test_clip_spares_flags),
+        cmocka_unit_test(test_pruned_derived_column),
         cmocka_unit_test(test_errors_name_the_option),
         cmocka_unit_test(test_missing_input_at_predict),
     };
