@@ -133,9 +133,19 @@ static bool bv_pos(const bview *v, size_t i)
     return v->cls < 0 ? v->y[i] > 0.5 : v->y[i] == v->cls;
 }
 
+/* True when a score is NaN: it has no rank (scikit-learn refuses it), and
+ * the tie-group walks below would never leave it. */
+static bool any_nan(const double *s, size_t stride, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i * stride] != s[i * stride])
+            return true;
+    return false;
+}
+
 static double auc_view(const bview *v)
 {
-    if (v->n == 0)
+    if (v->n == 0 || any_nan(v->s, v->stride, v->n))
         return NAN;
     uint32_t *rows = met_sorted_rows(v->s, v->stride, v->n);
     if (!rows)
@@ -170,7 +180,7 @@ double met_auc(const double *y, const double *score, const double *w, size_t n)
 
 double met_average_precision(const double *y, const double *score, const double *w, size_t n)
 {
-    if (n == 0)
+    if (n == 0 || any_nan(score, 1, n))
         return NAN;
     uint32_t *rows = met_sorted_rows(score, 1, n);
     if (!rows)

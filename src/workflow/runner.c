@@ -514,28 +514,50 @@ static int fit_fold(const run *r, const tbl_table *t, const double *y, const spl
 }
 
 /* Binary models, the first repeat's folds: each held-out row's P(class 1)
- * goes to r->oof, where the threshold is chosen. */
-static int keep_out_of_fold(run *r, run *fr, const spl_result *fold, bool first_repeat)
+ * goes to r->oof (allocated by the caller), where the threshold is chosen.
+ * Folds write disjoint rows, so they may run side by side. */
+static int keep_out_of_fold(const run *r, run *fr, const spl_result *fold, bool first_repeat)
 {
-    if (r->base->task != MDL_TASK_BINARY || !first_repeat)
+    if (!r->oof || !first_repeat)
         return ML_OK;
-    size_t n = tbl_nrows(r->train);
-    if (!r->oof) {
-        if (!(r->oof = malloc((n ? n : 1) * sizeof *r->oof)))
-            return ml_err(r->err, ML_ENOMEM, "out of memory");
-        for (size_t i = 0; i < n; i++)
-            r->oof[i] = NAN;
-    }
     mdl_frame in = {0};
     double *pred = NULL;
     size_t K = 1;
-    int rc = frame_build(mdl_inputs(fr->model), fr->test, &in, r->err);
+    int rc = frame_build(mdl_inputs(fr->model), fr->test, &in, fr->err);
     if (!rc)
-        rc = ev_scores(fr->model, &in, &pred, &K, r->err);
+        rc = ev_scores(fr->model, &in, &pred, &K, fr->err);
     for (size_t i = 0; !rc && i < fold->ntest; i++)
         r->oof[fold->test[i]] = pred[i];
     free(pred);
     frame_free(&in);
+    return rc;
+}
+
+/* Work runs side by side (each with a share of the cores) on small data; on
+ * large data one piece at a time, with every core training. */
+static int side_by_side(const run *r, int wanted)
+{
+    double cells = (double)tbl_nrows(r->train) * (double)tbl_ncols(r->train);
+    int cores = omp_get_max_threads();
+    int n = wanted > 0 ? wanted : cells <= 2e6 ? cores : 1;
+    return n < 1 ? 1 : n;
+}
+
+/* One fold: fit on its training rows, score its held-out rows. */
+static int run_fold(const run *r, const spl_folds *folds, size_t f, bool quiet, json_t **metrics,
+                    ml_error *err)
+{
+    run parent = *r, fr;
+    parent.err = err;
+    if (quiet)
+        parent.hooks = NULL;
+    const spl_result *fold = &folds->folds[f];
+    bool first_repeat = f < folds->nfolds / (size_t)r->spec->cv.repeats;
+    int rc;
+    if (!(rc = fit_fold(&parent, r->train, r->y_train, fold, &fr)) &&
+        !(rc = keep_out_of_fold(r, &fr, fold, first_repeat)))
+        rc = evaluate(&fr, metrics, NULL);
+    run_release(&fr, true);
     return rc;
 }
 
@@ -546,29 +568,59 @@ static int cross_validate(run *r, json_t **out)
 {
     double t0 = now();
     spl_folds folds = {0};
-    json_t *rows = json_array();
+    json_t **metrics = NULL, *rows = json_array();
+    ml_error *errs = NULL;
+    int *codes = NULL;
     int rc = rows ? make_folds(r, r->train, r->y_train, r->spec->cv.folds, &folds)
                   : ml_err(r->err, ML_ENOMEM, "out of memory");
-    for (size_t f = 0; f < folds.nfolds && !rc; f++) {
-        const spl_result *fold = &folds.folds[f];
+    size_t nf = folds.nfolds, n = tbl_nrows(r->train);
+    if (!rc &&
+        (!(metrics = calloc(nf, sizeof *metrics)) || !(errs = calloc(nf, sizeof *errs)) ||
+         !(codes = calloc(nf, sizeof *codes)) ||
+         (r->base->task == MDL_TASK_BINARY && !(r->oof = malloc((n ? n : 1) * sizeof *r->oof)))))
+        rc = ml_err(r->err, ML_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && r->oof && i < n; i++)
+        r->oof[i] = NAN;
+    int at_once = rc ? 1 : side_by_side(r, 0);
+    if (at_once > (int)nf)
+        at_once = (int)nf;
+    if (!rc && at_once > 1) {
         char what[96];
-        snprintf(what, sizeof what, "cross-validation: fold %zu of %zu", f + 1, folds.nfolds);
+        snprintf(what, sizeof what, "cross-validation: %zu folds, %d at once", nf, at_once);
         stage(r, what);
-        run fr;
-        json_t *metrics = NULL;
-        if (!(rc = fit_fold(r, r->train, r->y_train, fold, &fr)) &&
-            !(rc =
-                  keep_out_of_fold(r, &fr, fold, f < folds.nfolds / (size_t)r->spec->cv.repeats)) &&
-            !(rc = evaluate(&fr, &metrics, NULL)))
+    }
+    /* Side by side, each fold trains on one core (nested regions are
+     * serial); one at a time, each fold uses them all. */
+#pragma omp parallel for num_threads(at_once) schedule(dynamic, 1) if (at_once > 1)
+    for (size_t f = 0; f < nf; f++) {
+        if (rc)
+            continue;
+        if (at_once == 1) {
+            char what[96];
+            snprintf(what, sizeof what, "cross-validation: fold %zu of %zu", f + 1, nf);
+            stage(r, what);
+        }
+        codes[f] = run_fold(r, &folds, f, at_once > 1, &metrics[f], &errs[f]);
+    }
+    for (size_t f = 0; !rc && f < nf; f++)
+        if (codes[f]) {
+            *r->err = errs[f];
+            rc = ml_err_prefix(r->err, "cross-validation fold %zu", f + 1);
+        }
+    for (size_t f = 0; f < nf; f++) {
+        const spl_result *fold = &folds.folds[f];
+        if (!rc)
             json_array_append_new(rows,
                                   json_pack("{s:I,s:I,s:I,s:o}", "fold", (json_int_t)f + 1,
                                             "train_rows", (json_int_t)fold->ntrain, "test_rows",
-                                            (json_int_t)fold->ntest, "metrics", metrics));
-        if (rc)
-            ml_err_prefix(r->err, "cross-validation fold %zu", f + 1);
-        run_release(&fr, true);
+                                            (json_int_t)fold->ntest, "metrics", metrics[f]));
+        else
+            json_decref(metrics ? metrics[f] : NULL);
     }
     spl_folds_free(&folds);
+    free(metrics);
+    free(errs);
+    free(codes);
     if (rc) {
         json_decref(rows);
         return rc;
@@ -755,14 +807,9 @@ static met_id default_metric(mdl_task task)
                                          : MET_RMSE;
 }
 
-/* Trials run side by side on small data (each with a share of the cores);
- * on large data one at a time, with every core training. */
 static int trials_at_once(const run *r)
 {
-    if (r->spec->tune.parallel > 0)
-        return r->spec->tune.parallel;
-    double cells = (double)tbl_nrows(r->train) * (double)tbl_ncols(r->train);
-    return cells <= 2e6 ? omp_get_max_threads() : 1;
+    return side_by_side(r, r->spec->tune.parallel);
 }
 
 /* Searches the spec's space, then leaves the best parameters in r->params

@@ -11,6 +11,16 @@
  * Histograms sum int64 quantised gradients: sums are exact, so the thread
  * count and the order of rows cannot change a split, and the larger child's
  * histogram (parent minus smaller child) carries no rounding error.
+ *
+ * Sparse rows.  When most cells hold their feature's most frequent bin (the
+ * 0 of one-hot columns, say), every row's pass adds to the same few slots,
+ * and those read-modify-writes on one address serialise.  Then each row
+ * keeps only its other (feature, bin) entries, the pass adds those and the
+ * node's total, and each feature's most frequent bin is recovered as the
+ * total minus the feature's other bins — exact, because the sums are
+ * integers.  Chosen once per training, when at most half the cells differ
+ * from their feature's most frequent bin; the trees are identical either
+ * way.
  */
 #include "models/gbdt/learner.h"
 
@@ -73,15 +83,71 @@ struct learner {
     const uint8_t *tree_mask;
     uint8_t *node_mask;
     split *feature_best;
+    bool sparse;        /* rows as their non-default entries (see the top comment) */
+    uint8_t *dflt;      /* per feature: its most frequent bin */
+    uint64_t *row_ptr;  /* n + 1: row r's entries are [row_ptr[r], row_ptr[r + 1]) */
+    uint32_t *ent_feat; /* entries: feature, */
+    uint8_t *ent_bin;   /* and bin */
     double *leaf_values;
     double *split_gain;
     uint64_t *split_count;
     ml_rng *rng;
 };
 
+/* Slots of a histogram: HSTRIDE per feature, and in sparse mode one more
+ * for the node's total. */
 static size_t hist_slots(const learner *L)
 {
-    return L->nf * HSTRIDE;
+    return L->nf * HSTRIDE + (L->sparse ? 1 : 0);
+}
+
+/* Decides the row layout and builds the sparse rows when they pay. */
+static int prepare_rows(learner *L)
+{
+    size_t n = L->n, nf = L->nf;
+    if (n == 0 || nf < 2)
+        return ML_OK;
+    uint64_t *count = calloc(HSTRIDE, sizeof *count);
+    if (!(L->dflt = malloc(nf)) || !count) {
+        free(count);
+        return ML_ENOMEM;
+    }
+    const uint8_t *by_col = L->data->by_col;
+    uint64_t others = 0;
+    for (size_t f = 0; f < nf; f++) {
+        memset(count, 0, HSTRIDE * sizeof *count);
+        const uint8_t *col = by_col + f * n;
+        for (size_t r = 0; r < n; r++)
+            count[col[r]]++;
+        int best = 0;
+        for (int b = 1; b < HSTRIDE; b++)
+            if (count[b] > count[best])
+                best = b;
+        L->dflt[f] = (uint8_t)best;
+        others += n - count[best];
+    }
+    free(count);
+    if (others > (uint64_t)n * nf / 2)
+        return ML_OK; /* dense enough: the plain pass is faster */
+    L->row_ptr = malloc((n + 1) * sizeof *L->row_ptr);
+    L->ent_feat = malloc((others ? others : 1) * sizeof *L->ent_feat);
+    L->ent_bin = malloc(others ? others : 1);
+    if (!L->row_ptr || !L->ent_feat || !L->ent_bin)
+        return ML_ENOMEM;
+    const uint8_t *bins = L->data->bins;
+    uint64_t k = 0;
+    for (size_t r = 0; r < n; r++) {
+        L->row_ptr[r] = k;
+        const uint8_t *row = bins + r * nf;
+        for (size_t f = 0; f < nf; f++)
+            if (row[f] != L->dflt[f]) {
+                L->ent_feat[k] = (uint32_t)f;
+                L->ent_bin[k++] = row[f];
+            }
+    }
+    L->row_ptr[n] = k;
+    L->sparse = true;
+    return ML_OK;
 }
 
 void learner_free(learner *L)
@@ -103,6 +169,10 @@ void learner_free(learner *L)
     free(L->leaf_values);
     free(L->split_gain);
     free(L->split_count);
+    free(L->dflt);
+    free(L->row_ptr);
+    free(L->ent_feat);
+    free(L->ent_bin);
     free(L);
 }
 
@@ -132,6 +202,10 @@ int learner_create(const binned *data, const bin_mapper *mappers, const tree_par
     L->leaf_values = calloc(nl, sizeof *L->leaf_values);
     L->split_gain = calloc(nf, sizeof *L->split_gain);
     L->split_count = calloc(nf, sizeof *L->split_count);
+    if (prepare_rows(L) != ML_OK) {
+        learner_free(L);
+        return ml_err(err, ML_ENOMEM, "out of memory creating the tree learner");
+    }
     if (L->nthreads > 1)
         L->thread_hists = malloc((size_t)(L->nthreads - 1) * hist_slots(L) * sizeof(gpair));
     if (!L->idx || !L->scratch || !L->goes_left || !L->leaves || !L->nodes || !L->hist_all ||
@@ -208,13 +282,57 @@ static void accumulate(const learner *L, const uint32_t *idx, size_t b, size_t e
     }
 }
 
+/* The sparse pass: each row's non-default entries, and the node's total in
+ * the last slot. */
+static void accumulate_sparse(const learner *L, const uint32_t *idx, size_t b, size_t e, gpair *h)
+{
+    const uint64_t *rp = L->row_ptr;
+    const uint32_t *ef = L->ent_feat;
+    const uint8_t *eb = L->ent_bin;
+    const gpair *g = L->g;
+    gpair total = 0;
+    for (size_t i = b; i < e; i++) {
+        uint32_t r = idx ? idx[i] : (uint32_t)i;
+        const gpair v = g[r];
+        total += v;
+        for (uint64_t k = rp[r], end = rp[r + 1]; k < end; k++)
+            h[(size_t)ef[k] * HSTRIDE + eb[k]] += v;
+    }
+    h[L->nf * HSTRIDE] += total;
+}
+
+/* Sparse mode: each feature's most frequent bin is the node's total minus
+ * its other bins (integer sums: exact). */
+static void restore_defaults(const learner *L, gpair *h)
+{
+    const gpair total = h[L->nf * HSTRIDE];
+    for (size_t f = 0; f < L->nf; f++) {
+        gpair *hf = h + f * HSTRIDE, others = 0;
+        int nb = L->mappers[f].nbins, d = L->dflt[f]; /* bins 0 (missing) .. nbins */
+        for (int bin = 0; bin <= nb; bin++)
+            if (bin != d)
+                others += hf[bin];
+        hf[d] = total - others;
+    }
+}
+
+static void accumulate_rows(const learner *L, const uint32_t *idx, size_t b, size_t e, gpair *h)
+{
+    if (L->sparse)
+        accumulate_sparse(L, idx, b, e, h);
+    else
+        accumulate(L, idx, b, e, h);
+}
+
 static void build_hist(learner *L, const uint32_t *idx, size_t b, size_t e, gpair *out)
 {
     size_t slots = hist_slots(L), n = e - b;
     int T = L->nthreads;
     if (n < PARALLEL_MIN_ROWS || T == 1) {
         memset(out, 0, slots * sizeof *out);
-        accumulate(L, idx, b, e, out);
+        accumulate_rows(L, idx, b, e, out);
+        if (L->sparse)
+            restore_defaults(L, out);
         return;
     }
     if ((size_t)T > n / (PARALLEL_MIN_ROWS / 2))
@@ -225,13 +343,15 @@ static void build_hist(learner *L, const uint32_t *idx, size_t b, size_t e, gpai
         gpair *h = t == 0 ? out : L->thread_hists + (size_t)(t - 1) * slots;
         memset(h, 0, slots * sizeof *h);
         size_t cb = b + n * (size_t)t / (size_t)nt, ce = b + n * (size_t)(t + 1) / (size_t)nt;
-        accumulate(L, idx, cb, ce, h);
+        accumulate_rows(L, idx, cb, ce, h);
 #pragma omp barrier
 #pragma omp for schedule(static)
         for (size_t s = 0; s < slots; s++)
             for (int k = 1; k < nt; k++)
                 out[s] += L->thread_hists[(size_t)(k - 1) * slots + s];
     }
+    if (L->sparse)
+        restore_defaults(L, out);
 }
 
 /* ---- split evaluation ------------------------------------------------- */

@@ -102,6 +102,10 @@ static void test_edge_cases(void **state)
     double y1[] = {1, 1, 1}, s[] = {0.2, 0.5, 0.9};
     assert_true(isnan(met_auc(y1, s, NULL, 3))); /* one class */
     assert_true(isnan(met_rmse(y1, s, NULL, 0)));
+    /* A NaN score has no rank: NaN, not a hang in the tie walk. */
+    double y01[] = {0, 1, 1}, snan[] = {0.1, NAN, 0.3};
+    assert_true(isnan(met_auc(y01, snan, NULL, 3)));
+    assert_true(isnan(met_average_precision(y01, snan, NULL, 3)));
     double y[] = {0, 1, 0, 1}, perfect[] = {0.1, 0.9, 0.2, 0.8}, tied[] = {0.5, 0.5, 0.5, 0.5};
     assert_float_equal(met_auc(y, perfect, NULL, 4), 1.0, 0);
     assert_float_equal(met_auc(y, tied, NULL, 4), 0.5, 0);
