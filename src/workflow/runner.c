@@ -763,12 +763,34 @@ static int tune_objective(void *ctx, const param_kv *params, size_t nparams, dou
     const run *r = tc->r;
     omp_set_num_threads(threads);
     size_t n = tbl_nrows(r->train), k = (size_t)r->spec->tune.cv;
+    /* The budget is a share of the rows, or of the boosting rounds. */
+    param_kv rounds[1];
+    char rounds_text[32];
+    if (r->spec->tune.budget_rounds) {
+        long full = 100; /* gbdt's default n_estimators */
+        for (size_t i = 0; i < r->nparams; i++)
+            if (strcmp(r->params[i].key, "n_estimators") == 0)
+                full = atol(r->params[i].value);
+        for (size_t i = 0; i < nparams; i++)
+            if (strcmp(params[i].key, "n_estimators") == 0)
+                full = atol(params[i].value);
+        long use = (long)ceil(budget * (double)full);
+        snprintf(rounds_text, sizeof rounds_text, "%ld", use < 1 ? 1 : use);
+        rounds[0] = (param_kv){"n_estimators", rounds_text};
+        budget = 1.0;
+    }
     size_t m = (size_t)ceil(budget * (double)n);
     m = m < 4 * k ? (n < 4 * k ? n : 4 * k) : m;
     run sub = {.spec = r->spec, .err = err, .base = r->base};
     spl_folds folds = {0};
     size_t *rows = malloc(m * sizeof *rows);
     sub.params = merge_params(r, params, nparams, &sub.nparams);
+    if (sub.params && r->spec->tune.budget_rounds) { /* the rounds override goes last */
+        run tmp = {.params = sub.params, .nparams = sub.nparams};
+        param_kv *with_rounds = merge_params(&tmp, rounds, 1, &sub.nparams);
+        free(sub.params);
+        sub.params = with_rounds;
+    }
     int rc = rows && sub.params ? ML_OK : ml_err(err, ML_ENOMEM, "out of memory");
     if (!rc) {
         memcpy(rows, tc->order, m * sizeof *rows);

@@ -1622,8 +1622,9 @@ static int parse_space_dim(const ctx *c, const node *m, const char *path, wf_tun
 
 static int parse_tune(const ctx *c, const node *v)
 {
-    static const char *const keys[] = {"method", "trials",      "cv",       "metric",
-                                       "space",  "time_budget", "parallel", NULL};
+    static const char *const keys[] = {"method",      "trials",   "cv",     "metric", "space",
+                                       "time_budget", "parallel", "budget", NULL};
+    static const char *const budgets[] = {"rows", "rounds"};
     static const char *const methods[] = {"grid", "random", "halving"};
     int rc, e = 0;
     if ((rc = want_kind(c, v, "tune", N_MAP)) || (rc = check_keys(c, v, "tune", keys)))
@@ -1646,6 +1647,14 @@ static int parse_tune(const ctx *c, const node *v)
     if ((n = get(v, "time_budget")) &&
         (rc = get_number(c, n, "tune.time_budget", 0, true, 1e9, false, &s->tune.time_budget)))
         return rc;
+    if ((n = get(v, "budget"))) {
+        int b = 0;
+        if ((rc = GET_ENUM(c, n, "tune.budget", budgets, &b)))
+            return rc;
+        s->tune.budget_rounds = b == 1;
+        if (s->tune.budget_rounds && s->model.kind != MDL_KIND_GBDT)
+            return bad_value(c, n, "tune.budget", "rounds are a budget of gbdt models only");
+    }
     if ((n = get(v, "parallel")) && (rc = get_int32(c, n, "tune.parallel", 1, &s->tune.parallel)))
         return rc;
     const node *space = get(v, "space");

@@ -135,6 +135,7 @@ typedef struct wf_spec {
         char *metric;       /* a metric name (eval/metrics.h met_parse); NULL: the task's default */
         double time_budget; /* seconds; 0: none (no new trial starts after it) */
         int parallel;       /* trials at once; 0: chosen from the data's size and the cores */
+        bool budget_rounds; /* halving's budget: boosting rounds (gbdt) instead of rows */
         wf_tune_dim *space;
         size_t nspace;
         int line;

@@ -157,4 +157,13 @@ for k, v in t["best_params"].items():  # the refit used the best values
 assert 7 <= int(s["params"]["num_leaves"]) <= 63
 assert s["test_metrics"]["auc"] > 0.75
 PY
+# Halving with boosting rounds as the budget: every trial sees every row.
+"$bin" tune churn/tuned.yaml --set tune.budget=rounds --set tune.trials=4 --out rounds.mloop \
+  --json >rounds.json 2>/dev/null || fail "tune by rounds"
+$py - rounds.json <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["tune"]
+budgets = sorted({x["budget"] for x in t["trials"]})
+assert budgets[-1] == 1 and budgets[0] < 1, budgets
+PY
 echo "workflow: ok"

@@ -13,6 +13,8 @@
 #include "core/rng.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +35,49 @@ static double bound_between(double a, double b)
     return mid;
 }
 
+/* The distinct values of v (finite) into out, when there are at most max
+ * of them; returns their count, or 0 when there are more.  A column with
+ * few values (a flag, a one-hot column, a small count) then needs no sort
+ * of all its rows: only its distinct values decide its bins. */
+static size_t few_distinct(const double *v, size_t n, size_t max, double *out)
+{
+    enum { SLOTS = 1024 }; /* a power of two above 2 * BINS_MAX */
+    double table[SLOTS];
+    bool used[SLOTS] = {false};
+    size_t nd = 0;
+    for (size_t i = 0; i < n; i++) {
+        double x = v[i] + 0.0; /* -0.0 and 0.0 are one value */
+        uint64_t bits;
+        memcpy(&bits, &x, sizeof bits);
+        size_t h = (size_t)((bits * 0x9E3779B97F4A7C15ull) >> 54);
+        while (used[h] && table[h] != x)
+            h = (h + 1) & (SLOTS - 1);
+        if (used[h])
+            continue;
+        if (nd == max)
+            return 0;
+        used[h] = true;
+        table[h] = x;
+        out[nd++] = x;
+    }
+    return nd;
+}
+
 static int fit_numeric(bin_mapper *m, double *values, size_t n, int max_bin, ml_error *err)
 {
+    double distinct[BINS_MAX];
+    size_t few = few_distinct(values, n, (size_t)max_bin, distinct);
+    if (few) { /* the same bounds the full sort gives, from the distinct values alone */
+        qsort(distinct, few, sizeof *distinct, compare_doubles);
+        if (!(m->upper = malloc((size_t)max_bin * sizeof *m->upper)))
+            return ml_err(err, ML_ENOMEM, "out of memory binning features");
+        int nb = 0;
+        for (size_t i = 0; i + 1 < few; i++)
+            m->upper[nb++] = bound_between(distinct[i], distinct[i + 1]);
+        m->upper[nb++] = INFINITY;
+        m->nbins = nb;
+        return ML_OK;
+    }
     qsort(values, n, sizeof *values, compare_doubles);
     /* Distinct values with their counts, in place. */
     size_t nd = 0;

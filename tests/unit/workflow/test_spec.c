@@ -890,6 +890,24 @@ static void test_threshold(void **state)
            "w.yaml:5: threshold: a decision threshold needs a binary task");
 }
 
+static void test_tune_budget(void **state)
+{
+    (void)state;
+    wf_spec *s = parse_ok(BASE "tune: {method: halving, budget: rounds, time_budget: 60, "
+                               "parallel: 2, space: {num_leaves: [8, 64, int]}}\n");
+    assert_true(s->tune.budget_rounds && s->tune.time_budget == 60 && s->tune.parallel == 2);
+    wf_spec_free(s);
+    s = parse_ok(BASE "tune: {space: {num_leaves: [8, 64, int]}}\n");
+    assert_false(s->tune.budget_rounds);
+    wf_spec_free(s);
+    expect(BASE "model: {type: linear}\ntune: {budget: rounds, space: {C: [0.1, 10, log]}}\n",
+           "w.yaml:5: tune.budget: rounds are a budget of gbdt models only");
+    expect(BASE "tune: {budget: trees, space: {num_leaves: [8, 64, int]}}\n",
+           "w.yaml:4: tune.budget: expected one of rows|rounds, got 'trees'");
+    expect(BASE "tune: {time_budget: 0, space: {num_leaves: [8, 64, int]}}\n",
+           "w.yaml:4: tune.time_budget: expected a number in (0, 1e+09], got 0");
+}
+
 static void test_tune(void **state)
 {
     (void)state;
@@ -1079,6 +1097,7 @@ int main(void)
         cmocka_unit_test(test_split_and_model),
         cmocka_unit_test(test_cv),
         cmocka_unit_test(test_threshold),
+        cmocka_unit_test(test_tune_budget),
         cmocka_unit_test(test_tune),
         cmocka_unit_test(test_gate_deploy),
         cmocka_unit_test(test_monitor),
