@@ -137,7 +137,7 @@ def render(machine, cv_rows, tune_rows):
         out.append("| measure | mloop | scikit-learn | ratio (median of pairs) | target | result |")
         out.append("|---|---:|---:|---:|---:|:---:|")
         out.append(f"| 5-fold CV (s) | {med(r[0] for r in cv_rows):.2f} | "
-                   f"{med(r[2] for r in cv_rows):.2f} | {med(ratio):.1f}x faster | ≥ 5x | "
+                   f"{med(r[2] for r in cv_rows):.2f} | {med(ratio):.2f}x faster | ≥ 5x | "
                    f"{'PASS' if ok else 'FAIL'} |")
         out.append(f"| mean ROC AUC over the folds | {med(r[1] for r in cv_rows):.4f} | "
                    f"{med(r[3] for r in cv_rows):.4f} | | | |")
