@@ -63,6 +63,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1024,6 +1025,76 @@ static int parse_parts(const ctx *c, const node *v, const char *path, unsigned *
     return ML_OK;
 }
 
+/* The column options that are one scalar each: where the value goes, how it
+ * is read and which FP_SET_* bit says it was given. */
+typedef enum { CO_BOOL, CO_ENUM, CO_INT, CO_NUMBER, CO_CLIP, CO_BINS, CO_PARTS } column_kind;
+
+typedef struct column_option {
+    const char *key;
+    column_kind kind;
+    unsigned flag;
+    size_t offset;            /* into fp_column_opts */
+    const char *const *names; /* CO_ENUM */
+    size_t nnames;
+    double lo, hi; /* CO_INT: lo is the minimum; CO_NUMBER: the range */
+    bool hi_open;  /* CO_NUMBER: hi itself refused */
+} column_option;
+
+#define CO_FIELD(k, f) .key = #f, .kind = k, .offset = offsetof(fp_column_opts, f)
+#define CO_NAMES(a) .names = a, .nnames = sizeof a / sizeof *a
+static const column_option column_options[] = {
+    {CO_FIELD(CO_BOOL, missing_indicator), .flag = FP_SET_MISSING_INDICATOR},
+    {.key = "clip", .kind = CO_CLIP, .flag = FP_SET_CLIP},
+    {CO_FIELD(CO_ENUM, scale), .flag = FP_SET_SCALE, CO_NAMES(scale_names)},
+    {CO_FIELD(CO_BOOL, log1p), .flag = FP_SET_LOG1P},
+    {.key = "bins", .kind = CO_BINS, .flag = FP_SET_BINS},
+    {CO_FIELD(CO_ENUM, encode), .flag = FP_SET_ENCODE, CO_NAMES(encode_names)},
+    {CO_FIELD(CO_INT, max_categories), .flag = FP_SET_MAX_CATEGORIES, .lo = 1},
+    {CO_FIELD(CO_NUMBER, min_frequency), .flag = FP_SET_MIN_FREQUENCY, .lo = 0, .hi = 1,
+     .hi_open = true},
+    {CO_FIELD(CO_ENUM, unknown), .flag = FP_SET_UNKNOWN, CO_NAMES(unknown_names)},
+    {CO_FIELD(CO_NUMBER, smoothing), .flag = FP_SET_SMOOTHING, .lo = 0, .hi = INFINITY},
+    {CO_FIELD(CO_INT, folds), .flag = FP_SET_FOLDS, .lo = 2},
+    {.key = "parts", .kind = CO_PARTS, .flag = FP_SET_PARTS},
+    {CO_FIELD(CO_BOOL, cyclic), .flag = FP_SET_CYCLIC},
+};
+#undef CO_NAMES
+#undef CO_FIELD
+
+static int parse_column_option(const ctx *c, const node *n, const char *key,
+                               const column_option *co, fp_column_opts *o)
+{
+    void *field = (char *)o + co->offset;
+    int rc = ML_OK, e = 0;
+    switch (co->kind) {
+    case CO_BOOL:
+        rc = get_bool(c, n, key, field);
+        break;
+    case CO_ENUM: /* the option enums are int-sized, values from 0 */
+        if (!(rc = get_enum(c, n, key, co->names, co->nnames, &e)))
+            *(int *)field = e;
+        break;
+    case CO_INT:
+        rc = get_int32(c, n, key, (int)co->lo, field);
+        break;
+    case CO_NUMBER:
+        rc = get_number(c, n, key, co->lo, false, co->hi, co->hi_open, field);
+        break;
+    case CO_CLIP:
+        rc = parse_clip(c, n, key, o);
+        break;
+    case CO_BINS:
+        rc = parse_bins(c, n, key, o);
+        break;
+    case CO_PARTS:
+        rc = parse_parts(c, n, key, &o->parts);
+        break;
+    }
+    if (!rc)
+        o->set |= co->flag;
+    return rc;
+}
+
 /* Options of one section (sec) or column (S_COL) into o; defaults holds
  * the per-type sections for a column's constants (NULL for a section). */
 static int parse_column_opts(const ctx *c, const node *v, const char *path, unsigned sec,
@@ -1083,75 +1154,11 @@ static int parse_column_opts(const ctx *c, const node *v, const char *path, unsi
             !(o->fill_value = strdup(defaults->categorical.fill_value)))
             return oom(c);
     }
-    if ((n = get(v, "missing_indicator"))) {
-        if ((rc = get_bool(c, n, join(p, path, "missing_indicator"), &o->missing_indicator)))
+    for (size_t i = 0; i < sizeof column_options / sizeof *column_options; i++) {
+        const column_option *co = &column_options[i];
+        if ((n = get(v, co->key)) &&
+            (rc = parse_column_option(c, n, join(p, path, co->key), co, o)))
             return rc;
-        o->set |= FP_SET_MISSING_INDICATOR;
-    }
-    if ((n = get(v, "clip"))) {
-        if ((rc = parse_clip(c, n, join(p, path, "clip"), o)))
-            return rc;
-        o->set |= FP_SET_CLIP;
-    }
-    if ((n = get(v, "scale"))) {
-        if ((rc = GET_ENUM(c, n, join(p, path, "scale"), scale_names, &e)))
-            return rc;
-        o->scale = (fp_scale)e;
-        o->set |= FP_SET_SCALE;
-    }
-    if ((n = get(v, "log1p"))) {
-        if ((rc = get_bool(c, n, join(p, path, "log1p"), &o->log1p)))
-            return rc;
-        o->set |= FP_SET_LOG1P;
-    }
-    if ((n = get(v, "bins"))) {
-        if ((rc = parse_bins(c, n, join(p, path, "bins"), o)))
-            return rc;
-        o->set |= FP_SET_BINS;
-    }
-    if ((n = get(v, "encode"))) {
-        if ((rc = GET_ENUM(c, n, join(p, path, "encode"), encode_names, &e)))
-            return rc;
-        o->encode = (fp_encode)e;
-        o->set |= FP_SET_ENCODE;
-    }
-    if ((n = get(v, "max_categories"))) {
-        if ((rc = get_int32(c, n, join(p, path, "max_categories"), 1, &o->max_categories)))
-            return rc;
-        o->set |= FP_SET_MAX_CATEGORIES;
-    }
-    if ((n = get(v, "min_frequency"))) {
-        if ((rc = get_number(c, n, join(p, path, "min_frequency"), 0, false, 1, true,
-                             &o->min_frequency)))
-            return rc;
-        o->set |= FP_SET_MIN_FREQUENCY;
-    }
-    if ((n = get(v, "unknown"))) {
-        if ((rc = GET_ENUM(c, n, join(p, path, "unknown"), unknown_names, &e)))
-            return rc;
-        o->unknown = (fp_unknown)e;
-        o->set |= FP_SET_UNKNOWN;
-    }
-    if ((n = get(v, "smoothing"))) {
-        if ((rc = get_number(c, n, join(p, path, "smoothing"), 0, false, INFINITY, false,
-                             &o->smoothing)))
-            return rc;
-        o->set |= FP_SET_SMOOTHING;
-    }
-    if ((n = get(v, "folds"))) {
-        if ((rc = get_int32(c, n, join(p, path, "folds"), 2, &o->folds)))
-            return rc;
-        o->set |= FP_SET_FOLDS;
-    }
-    if ((n = get(v, "parts"))) {
-        if ((rc = parse_parts(c, n, join(p, path, "parts"), &o->parts)))
-            return rc;
-        o->set |= FP_SET_PARTS;
-    }
-    if ((n = get(v, "cyclic"))) {
-        if ((rc = get_bool(c, n, join(p, path, "cyclic"), &o->cyclic)))
-            return rc;
-        o->set |= FP_SET_CYCLIC;
     }
     return ML_OK;
 }
