@@ -2,8 +2,9 @@
  * demo.c — `mloop demo`: the loop, as far as it exists, on generated data,
  * with nothing to install or configure.  Each step uses the same code paths
  * as the real commands (the CSV writer and reader, the SQLite sink and
- * source, the profiler, `mloop train` and `mloop predict` themselves), so a
- * green demo is evidence that they work together on this machine.
+ * source, the profiler, `mloop train`, `mloop predict` and `mloop eval`
+ * themselves), so a green demo is evidence that they work together on this
+ * machine.
  */
 #include "cli/cli.h"
 
@@ -21,7 +22,8 @@ const char cmd_demo_usage[] =
     "Generates a realistic customer-churn table (mixed types, missing values,\n"
     "outliers, an ID column, dates), writes it as CSV, reads it back with type\n"
     "inference, loads it into the embedded SQLite database, reads it from there,\n"
-    "profiles it, trains a churn model and scores every customer into SQLite.\n"
+    "profiles it, trains a churn model, scores every customer into SQLite and\n"
+    "evaluates the model on new customers with an HTML report (report.html).\n"
     "\n"
     "  --rows N   rows to generate (default 20000)\n"
     "  --dir DIR  where the files go (default $MLOOP_HOME/demo, else ./.mloop/demo)\n"
@@ -176,8 +178,27 @@ int cmd_demo(int argc, char **argv)
                                 "--if-exists", "replace",    NULL};
         code = cmd_predict((int)(sizeof predict_argv / sizeof *predict_argv) - 1, predict_argv);
     }
+    char new_path[4200], report_path[4200];
+    snprintf(new_path, sizeof new_path, "%s/new_customers.csv", dir);
+    snprintf(report_path, sizeof report_path, "%s/report.html", dir);
+    if (code == CLI_EXIT_OK) {
+        /* Honest evaluation: customers the model never saw (another seed). */
+        printf("\n==> evaluating on %llu new customers, with an HTML report\n", rows / 4 + 1);
+        fflush(stdout);
+        tbl_table *fresh = NULL;
+        sink_options replace = {.if_exists = SINK_REPLACE};
+        if ((rc = synth_customers((size_t)(rows / 4 + 1), seed + 1, &fresh, &err)) ||
+            (rc = sink_write_table(new_path, &replace, fresh, &err)))
+            code = cli_fail(&err);
+        tbl_free(fresh);
+    }
+    if (code == CLI_EXIT_OK) {
+        char *eval_argv[] = {"eval", model_path, "--data", new_path, "--report", report_path, NULL};
+        code = cmd_eval((int)(sizeof eval_argv / sizeof *eval_argv) - 1, eval_argv);
+    }
     if (code == CLI_EXIT_OK)
-        printf("\nThe files are in %s. Next: `mloop predict %s --data %s --out scores.csv`,\n"
+        printf("\nThe files are in %s (open report.html in a browser). Next: `mloop predict %s "
+               "--data %s --out scores.csv`,\n"
                "`mloop data profile %s --table predictions`.\n",
                dir, model_path, csv_path, db_uri);
     tbl_free(generated);

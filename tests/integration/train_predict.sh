@@ -16,6 +16,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 "$bin" demo --rows 4000 --dir "$work/demo" >"$work/demo.out" 2>&1 || { cat "$work/demo.out"; fail "demo"; }
 grep -q "validation metrics" "$work/demo.out" || fail "demo did not train"
+grep -q "^auc " "$work/demo.out" || fail "demo did not evaluate"
+grep -q 'data-chart="roc"' "$work/demo/report.html" || fail "demo wrote no report"
 grep -q "scored 4000 rows" "$work/demo.out" || fail "demo did not score"
 data="$work/demo/customers.csv"
 
