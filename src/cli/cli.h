@@ -77,6 +77,10 @@ double cli_now(void);
 /* True for -h/--help. */
 bool cli_is_help(const char *arg);
 
+/* Sample weights (--weight COL): a numeric column, every value finite and
+ * >= 0; errors name the column and the row.  The caller frees *out. */
+int cli_read_weights(const tbl_table *t, const char *name, double **out, ml_error *err);
+
 /* Reports what a read skipped or coerced on stderr (quiet when nothing). */
 void cli_print_read_report(const char *uri, const src_report *report);
 

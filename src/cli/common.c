@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <time.h>
 #include <unistd.h>
 #include <stdarg.h>
@@ -179,4 +180,31 @@ double cli_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int cli_read_weights(const tbl_table *t, const char *name, double **out, ml_error *err)
+{
+    *out = NULL;
+    int j = tbl_find(t, name);
+    if (j < 0)
+        return ml_err(err, ML_EINVAL, "weight column '%s' not found in the data", name);
+    const tbl_column *c = tbl_col(t, (size_t)j);
+    if (c->type != TBL_F64 && c->type != TBL_I64)
+        return ml_err(err, ML_EINVAL, "weight column '%s' is %s, not a number", name,
+                      tbl_type_name(c->type));
+    size_t n = tbl_nrows(t);
+    double *w = malloc((n ? n : 1) * sizeof *w);
+    if (!w)
+        return ml_err(err, ML_ENOMEM, "out of memory reading weights");
+    for (size_t r = 0; r < n; r++) {
+        w[r] = c->type == TBL_F64 ? c->data.f64[r] : (double)c->data.i64[r];
+        if (tbl_is_null(c, r) || !(w[r] >= 0) || !isfinite(w[r])) {
+            free(w);
+            return ml_err(err, ML_EINVAL,
+                          "weight column '%s' row %zu: a weight must be a finite number >= 0", name,
+                          r + 1);
+        }
+    }
+    *out = w;
+    return ML_OK;
 }

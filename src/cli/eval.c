@@ -86,33 +86,6 @@ static int parse_args(int argc, char **argv, eval_args *a)
     return -1;
 }
 
-/* Sample weights from a numeric column: finite and >= 0, never null. */
-static int read_weights(const tbl_table *t, const char *name, double **out, ml_error *err)
-{
-    int j = tbl_find(t, name);
-    if (j < 0)
-        return ml_err(err, ML_EINVAL, "--weight: column '%s' not found in the data", name);
-    const tbl_column *c = tbl_col(t, (size_t)j);
-    if (c->type != TBL_F64 && c->type != TBL_I64)
-        return ml_err(err, ML_EINVAL, "--weight: column '%s' is %s, not a number", name,
-                      tbl_type_name(c->type));
-    size_t n = tbl_nrows(t);
-    double *w = malloc((n ? n : 1) * sizeof *w);
-    if (!w)
-        return ml_err(err, ML_ENOMEM, "out of memory");
-    for (size_t r = 0; r < n; r++) {
-        w[r] = c->type == TBL_F64 ? c->data.f64[r] : (double)c->data.i64[r];
-        if (tbl_is_null(c, r) || !(w[r] >= 0) || !isfinite(w[r])) {
-            free(w);
-            return ml_err(err, ML_EINVAL,
-                          "--weight: column '%s' row %zu: a weight must be a finite number >= 0",
-                          name, r + 1);
-        }
-    }
-    *out = w;
-    return ML_OK;
-}
-
 static void print_table(const ev_eval *e, const mdl_schema *s)
 {
     printf("%-22s %s\n", "metric", "value");
@@ -181,7 +154,7 @@ int cmd_eval(int argc, char **argv)
     if (!rc && (rc = schema_target(m->schema, t, &y, &err)))
         ml_err_prefix(&err, "eval needs the true values");
     if (!rc && a.weight)
-        rc = read_weights(t, a.weight, &w, &err);
+        rc = cli_read_weights(t, a.weight, &w, &err);
     if (!rc)
         rc = frame_build(mdl_inputs(m), t, &in, &err);
     if (!rc)

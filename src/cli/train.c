@@ -204,36 +204,6 @@ static void on_round(void *ctx, int round, int rounds, const char *metric, doubl
                      valid, rate, eta);
 }
 
-/* Weights column → array; must be numeric, non-null, non-negative. */
-static int read_weights(const tbl_table *t, const char *name, double **out, ml_error *err)
-{
-    *out = NULL;
-    int col = tbl_find(t, name);
-    if (col < 0)
-        return ml_err(err, ML_EINVAL, "weight column '%s' not found in the data", name);
-    const tbl_column *c = tbl_col(t, (size_t)col);
-    if (c->type != TBL_F64 && c->type != TBL_I64)
-        return ml_err(err, ML_EINVAL, "weight column '%s' is a %s column; weights are numbers",
-                      name, tbl_type_name(c->type));
-    size_t n = tbl_nrows(t);
-    double *w = malloc((n ? n : 1) * sizeof *w);
-    if (!w)
-        return ml_err(err, ML_ENOMEM, "out of memory reading weights");
-    for (size_t r = 0; r < n; r++) {
-        double v = c->type == TBL_F64 ? c->data.f64[r] : (double)c->data.i64[r];
-        if (tbl_is_null(c, r) || !(v >= 0) || !isfinite(v)) {
-            free(w);
-            return ml_err(err, ML_EINVAL,
-                          "weight column '%s' has a null, negative or non-finite value at data "
-                          "row %zu",
-                          name, r + 1);
-        }
-        w[r] = v;
-    }
-    *out = w;
-    return ML_OK;
-}
-
 static int split_validation(const mdl_frame *all, const double *y, const double *w, double fraction,
                             mdl_frame *train, double **ty, double **tw, mdl_frame *valid,
                             double **vy, ml_error *err)
@@ -325,7 +295,7 @@ int cmd_train(int argc, char **argv)
         excluded[nexcluded++] = a.weight;
     if ((rc = schema_create(t, a.target, excluded, nexcluded, a.task, &schema, &err)) ||
         (rc = schema_target(schema, t, &y, &err)) ||
-        (a.weight && (rc = read_weights(t, a.weight, &w, &err))) ||
+        (a.weight && (rc = cli_read_weights(t, a.weight, &w, &err))) ||
         (rc = frame_build(schema, t, &all, &err)))
         goto done;
     if (a.valid) {
