@@ -115,26 +115,57 @@ static int cmp_keyed(const void *a, const void *b)
     return x->row < y->row ? -1 : x->row > y->row;
 }
 
-static int split_time(const tbl_table *t, const tbl_column *c, const spl_spec *spec,
-                      uint8_t *is_test, ml_error *err)
+typedef struct keyed_i64 {
+    int64_t key;
+    size_t row;
+} keyed_i64;
+
+static int cmp_keyed_i64(const void *a, const void *b)
+{
+    const keyed_i64 *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* rank[row] = the row's position in time order (ties: table order).  Integer
+ * times sort as integers, so large timestamps never collide in a double.
+ * A row without a time ranks first when nulls_first (it cannot be placed in
+ * the future, so it trains); otherwise it is an error. */
+static int time_ranks(const tbl_column *c, size_t n, bool nulls_first, size_t *rank, ml_error *err)
 {
     if (c->type == TBL_STR)
         return ml_err(err, ML_EINVAL,
                       "split column '%s' is text; a time split needs a date, timestamp or number",
                       c->name);
-    size_t n = tbl_nrows(t);
-    keyed *k = malloc((n ? n : 1) * sizeof *k);
+    for (size_t r = 0; r < n && !nulls_first; r++)
+        if (tbl_is_null(c, r) || (c->type == TBL_F64 && isnan(c->data.f64[r])))
+            return ml_err(err, ML_EINVAL,
+                          "split column '%s' has no time at data row %zu; a time-series "
+                          "cross-validation needs every row's time",
+                          c->name, r + 1);
+    if (c->type == TBL_F64) {
+        keyed *k = malloc((n ? n : 1) * sizeof *k);
+        if (!k)
+            return oom(err);
+        for (size_t r = 0; r < n; r++)
+            k[r] =
+                (keyed){tbl_is_null(c, r) || isnan(c->data.f64[r]) ? -INFINITY : c->data.f64[r], r};
+        qsort(k, n, sizeof *k, cmp_keyed);
+        for (size_t i = 0; i < n; i++)
+            rank[k[i].row] = i;
+        free(k);
+        return ML_OK;
+    }
+    keyed_i64 *k = malloc((n ? n : 1) * sizeof *k);
     if (!k)
         return oom(err);
     for (size_t r = 0; r < n; r++) {
-        double v;
+        int64_t v;
         switch (c->type) {
-        case TBL_F64:
-            v = c->data.f64[r];
-            break;
         case TBL_I64:
         case TBL_TIMESTAMP:
-            v = (double)c->data.i64[r];
+            v = c->data.i64[r];
             break;
         case TBL_BOOL:
             v = c->data.b[r];
@@ -142,15 +173,27 @@ static int split_time(const tbl_table *t, const tbl_column *c, const spl_spec *s
         default:
             v = c->data.date[r];
         }
-        /* Rows without a time cannot be placed in the future: they train. */
-        k[r] = (keyed){tbl_is_null(c, r) || isnan(v) ? -INFINITY : v, r};
+        k[r] = (keyed_i64){tbl_is_null(c, r) ? INT64_MIN : v, r};
     }
-    qsort(k, n, sizeof *k, cmp_keyed);
-    size_t m = test_count(spec->test, n);
-    for (size_t i = n - (m < n ? m : n); i < n; i++)
-        is_test[k[i].row] = 1;
+    qsort(k, n, sizeof *k, cmp_keyed_i64);
+    for (size_t i = 0; i < n; i++)
+        rank[k[i].row] = i;
     free(k);
     return ML_OK;
+}
+
+static int split_time(const tbl_table *t, const tbl_column *c, const spl_spec *spec,
+                      uint8_t *is_test, ml_error *err)
+{
+    size_t n = tbl_nrows(t), m = test_count(spec->test, n);
+    size_t *rank = malloc((n ? n : 1) * sizeof *rank);
+    if (!rank)
+        return oom(err);
+    int rc = time_ranks(c, n, true, rank, err);
+    for (size_t r = 0; r < n && !rc; r++) /* the latest m rows are the test */
+        is_test[r] = rank[r] + (m < n ? m : n) >= n;
+    free(rank);
+    return rc;
 }
 
 static int split_group(const tbl_table *t, const tbl_column *c, const spl_spec *spec,
@@ -471,76 +514,12 @@ static int cv_group(const tbl_column *c, size_t n, size_t k, size_t *fold_of, ml
     return rc;
 }
 
-typedef struct keyed_i64 {
-    int64_t key;
-    size_t row;
-} keyed_i64;
-
-static int cmp_keyed_i64(const void *a, const void *b)
-{
-    const keyed_i64 *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return x->row < y->row ? -1 : x->row > y->row;
-}
-
-/* rank[row] = the row's position in time order (ties: table order).  Integer
- * times sort as integers, so large timestamps never collide in a double. */
-static int time_ranks(const tbl_column *c, size_t n, size_t *rank, ml_error *err)
-{
-    if (c->type == TBL_STR)
-        return ml_err(err, ML_EINVAL,
-                      "split column '%s' is text; a time split needs a date, timestamp or number",
-                      c->name);
-    for (size_t r = 0; r < n; r++)
-        if (tbl_is_null(c, r) || (c->type == TBL_F64 && isnan(c->data.f64[r])))
-            return ml_err(err, ML_EINVAL,
-                          "split column '%s' has no time at data row %zu; a time-series "
-                          "cross-validation needs every row's time",
-                          c->name, r + 1);
-    if (c->type == TBL_F64) {
-        keyed *k = malloc((n ? n : 1) * sizeof *k);
-        if (!k)
-            return oom(err);
-        for (size_t r = 0; r < n; r++)
-            k[r] = (keyed){c->data.f64[r], r};
-        qsort(k, n, sizeof *k, cmp_keyed);
-        for (size_t i = 0; i < n; i++)
-            rank[k[i].row] = i;
-        free(k);
-        return ML_OK;
-    }
-    keyed_i64 *k = malloc((n ? n : 1) * sizeof *k);
-    if (!k)
-        return oom(err);
-    for (size_t r = 0; r < n; r++) {
-        int64_t v;
-        switch (c->type) {
-        case TBL_I64:
-        case TBL_TIMESTAMP:
-            v = c->data.i64[r];
-            break;
-        case TBL_BOOL:
-            v = c->data.b[r];
-            break;
-        default:
-            v = c->data.date[r];
-        }
-        k[r] = (keyed_i64){v, r};
-    }
-    qsort(k, n, sizeof *k, cmp_keyed_i64);
-    for (size_t i = 0; i < n; i++)
-        rank[k[i].row] = i;
-    free(k);
-    return ML_OK;
-}
-
 /* TimeSeriesSplit: k test blocks of n / (k + 1) rows at the end of the time
  * order; fold i trains on every row before its block. */
 static int cv_time(const tbl_column *c, size_t n, size_t k, size_t *rank, uint8_t *side,
                    spl_result *folds, ml_error *err)
 {
-    int rc = time_ranks(c, n, rank, err);
+    int rc = time_ranks(c, n, false, rank, err);
     size_t block = n / (k + 1), first = n - k * block;
     for (size_t f = 0; f < k && !rc; f++) {
         size_t lo = first + f * block, hi = lo + block;
