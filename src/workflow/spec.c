@@ -1965,26 +1965,19 @@ static int parse_top(const ctx *c, const node *root)
         return rc;
     if ((rc = parse_data(c, get(root, "data"))))
         return rc;
-    if ((n = get(root, "split")) && (rc = parse_split(c, n)))
-        return rc;
-    if ((n = get(root, "features")) && (rc = parse_features(c, n)))
-        return rc;
-    if ((n = get(root, "model")) && (rc = parse_model(c, n)))
-        return rc;
-    if ((n = get(root, "cv")) && (rc = parse_cv(c, n)))
-        return rc;
-    if ((n = get(root, "threshold")) && (rc = parse_threshold(c, n)))
-        return rc;
-    if ((n = get(root, "tune")) && (rc = parse_tune(c, n)))
-        return rc;
-    if ((n = get(root, "gate")) && (rc = parse_gate(c, n)))
-        return rc;
-    if ((n = get(root, "deploy")) && (rc = parse_deploy(c, n)))
-        return rc;
-    if ((n = get(root, "score")) && (rc = parse_score(c, n)))
-        return rc;
-    if ((n = get(root, "monitor")) && (rc = parse_monitor(c, n)))
-        return rc;
+    /* In this order: later sections check themselves against earlier ones
+     * (tune's space against the model, threshold against the task). */
+    static const struct {
+        const char *key;
+        int (*parse)(const ctx *, const node *);
+    } sections[] = {{"split", parse_split},         {"features", parse_features},
+                    {"model", parse_model},         {"cv", parse_cv},
+                    {"threshold", parse_threshold}, {"tune", parse_tune},
+                    {"gate", parse_gate},           {"deploy", parse_deploy},
+                    {"score", parse_score},         {"monitor", parse_monitor}};
+    for (size_t i = 0; i < sizeof sections / sizeof *sections; i++)
+        if ((n = get(root, sections[i].key)) && (rc = sections[i].parse(c, n)))
+            return rc;
     return ML_OK;
 }
 
