@@ -71,6 +71,34 @@ def run_json(cmd, env):
     return r
 
 
+def build_binary(name):
+    """The path of a binary in $MLOOP_BUILD (default build/); BenchError when it is missing."""
+    build = os.environ.get("MLOOP_BUILD", "build")
+    if not os.path.isabs(build):
+        build = os.path.join(ROOT, build)
+    path = os.path.join(build, name)
+    if not os.access(path, os.X_OK):
+        raise BenchError(f"{path} is missing: build it first (make bench)")
+    return path
+
+
+def sklearn_version(env=None):
+    p = subprocess.run([sys.executable, "-c", "import sklearn; print(sklearn.__version__)"],
+                       env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise BenchError(f"{sys.executable} cannot import sklearn (install python3-sklearn)")
+    return p.stdout.strip()
+
+
+def machine_facts(**extra):
+    """CPUs, CPU model, Python and the UTC date, plus extra (library versions)."""
+    return dict({"nproc": len(os.sched_getaffinity(0)), "cpu": cpu_model(),
+                 "os": f"{platform.system()} {platform.release()}",
+                 "python": platform.python_version(),
+                 "date": datetime.datetime.now(datetime.timezone.utc).strftime(
+                     "%Y-%m-%d %H:%M UTC")}, **extra)
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -174,25 +202,12 @@ def render(machine, path, rows, pairs, mloop_runs, pandas_runs):
 
 
 def main():
-    build = os.environ.get("MLOOP_BUILD", "build")
-    if not os.path.isabs(build):
-        build = os.path.join(ROOT, build)
-    binary = os.path.join(build, "bench_load_csv")
     rows = int(os.environ.get("MLOOP_BENCH_ROWS", "1000000"))
     pairs = int(os.environ.get("MLOOP_BENCH_PAIRS", "5"))
     env = dict(os.environ, OMP_NUM_THREADS=str(THREADS))
     try:
-        if not os.access(binary, os.X_OK):
-            raise BenchError(f"{binary} is missing: build it first "
-                             f"(cmake --build {build} --target bench_load_csv, or make bench)")
-        machine = {
-            "nproc": len(os.sched_getaffinity(0)),
-            "cpu": cpu_model(),
-            "os": f"{platform.system()} {platform.release()}",
-            "pandas": pandas_version(env),
-            "python": platform.python_version(),
-            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        }
+        binary = build_binary("bench_load_csv")
+        machine = machine_facts(pandas=pandas_version(env))
         path = ensure_data(rows)
         warm_page_cache(path)
         mloop_runs, pandas_runs = [], []

@@ -28,15 +28,13 @@ Environment: MLOOP_BUILD, MLOOP_BENCH_CV_PAIRS (default 5),
 MLOOP_BENCH_TUNE_PAIRS (default 2), MLOOP_BENCH_PARTS (default "cv,halving"),
 MLOOP_SHARED_DATA (default ../shared/data).
 """
-import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 
-from bench_csv import BenchError, HERE, ROOT, cpu_model
+from bench_csv import BenchError, HERE, ROOT, build_binary, machine_facts, sklearn_version
 
 THREADS = 2
 
@@ -173,26 +171,14 @@ def render(machine, cv_rows, tune_rows):
 
 
 def main():
-    build = os.environ.get("MLOOP_BUILD", "build")
-    if not os.path.isabs(build):
-        build = os.path.join(ROOT, build)
-    mloop = os.path.join(build, "mloop")
     shared = os.environ.get("MLOOP_SHARED_DATA", os.path.join(ROOT, "..", "shared", "data"))
     telco = os.path.abspath(os.path.join(shared, "telco_churn.csv"))
     parts = os.environ.get("MLOOP_BENCH_PARTS", "cv,halving").split(",")
     env = dict(os.environ, OMP_NUM_THREADS=str(THREADS))
     os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
     try:
-        if not os.access(mloop, os.X_OK):
-            raise BenchError(f"{mloop} is missing: build it first (make bench)")
-        p = subprocess.run([sys.executable, "-c", "import sklearn; print(sklearn.__version__)"],
-                           capture_output=True, text=True)
-        if p.returncode:
-            raise BenchError("cannot import sklearn (install python3-sklearn)")
-        machine = {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu_model(),
-                   "sklearn": p.stdout.strip(), "python": platform.python_version(),
-                   "date": datetime.datetime.now(datetime.timezone.utc)
-                   .strftime("%Y-%m-%d %H:%M UTC")}
+        mloop = build_binary("mloop")
+        machine = machine_facts(sklearn=sklearn_version())
         cv_rows = tune_rows = None
         if "cv" in parts:
             if os.path.exists(telco):

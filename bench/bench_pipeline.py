@@ -21,15 +21,14 @@ bench/out/pipeline.md; exit status 2 when the benchmark cannot run.
 Environment: MLOOP_BUILD (default "build"), MLOOP_BENCH_ROWS (default
 1000000), MLOOP_BENCH_PAIRS (default 5).
 """
-import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 
-from bench_csv import BenchError, HERE, ROOT, cpu_model, ensure_data, warm_page_cache
+from bench_csv import (BenchError, HERE, ROOT, build_binary, ensure_data, machine_facts,
+                       sklearn_version, warm_page_cache)
 
 THREADS = 2
 TARGET_CELLS = 20e6
@@ -49,14 +48,6 @@ def run_json(cmd, env):
     if missing:
         raise BenchError(f"{' '.join(cmd)}: JSON lacks {missing}: {lines[-1]}")
     return r
-
-
-def sklearn_version(env):
-    p = subprocess.run([sys.executable, "-c", "import sklearn; print(sklearn.__version__)"],
-                       env=env, capture_output=True, text=True)
-    if p.returncode != 0:
-        raise BenchError(f"{sys.executable} cannot import sklearn (install python3-sklearn)")
-    return p.stdout.strip()
 
 
 def render(machine, path, pairs, mloop_runs, sk_runs):
@@ -106,23 +97,12 @@ def render(machine, path, pairs, mloop_runs, sk_runs):
 
 
 def main():
-    build = os.environ.get("MLOOP_BUILD", "build")
-    if not os.path.isabs(build):
-        build = os.path.join(ROOT, build)
-    binary = os.path.join(build, "bench_pipeline")
     rows = int(os.environ.get("MLOOP_BENCH_ROWS", "1000000"))
     pairs = int(os.environ.get("MLOOP_BENCH_PAIRS", "5"))
     env = dict(os.environ, OMP_NUM_THREADS=str(THREADS))
     try:
-        if not os.access(binary, os.X_OK):
-            raise BenchError(f"{binary} is missing: build it first (make bench)")
-        machine = {
-            "nproc": len(os.sched_getaffinity(0)),
-            "cpu": cpu_model(),
-            "sklearn": sklearn_version(env),
-            "python": platform.python_version(),
-            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        }
+        binary = build_binary("bench_pipeline")
+        machine = machine_facts(sklearn=sklearn_version(env))
         path = ensure_data(rows)
         warm_page_cache(path)
         mloop_runs, sk_runs = [], []
