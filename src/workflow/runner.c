@@ -42,6 +42,8 @@ typedef struct run {
                                 training row (NaN for a row no fold tested) */
     double threshold;        /* the decision threshold chosen, or NaN */
     wf_test_rows *keep_test; /* the caller wants the test predictions */
+    double *oof_dst;         /* a fold's run: its test rows' P(class 1) go to */
+    const size_t *oof_rows;  /* oof_dst[oof_rows[i]] (binary models) */
     size_t nrows, valid_rows, outliers;
     double t_load, t_pipeline, t_train, t_eval, t_cv, t_tune;
 } run;
@@ -383,6 +385,8 @@ static int evaluate(run *r, json_t **metrics, json_t **details)
     int rc = frame_build(mdl_inputs(r->model), r->test, &in, r->err);
     if (!rc)
         rc = ev_scores(r->model, &in, &pred, &K, r->err);
+    for (size_t i = 0; !rc && r->oof_dst && K == 1 && i < in.nrows; i++)
+        r->oof_dst[r->oof_rows[i]] = pred[i];
     if (!rc)
         rc = ev_evaluate(s->task, s->nclasses, r->y_test, pred, NULL, in.nrows, r->model->threshold,
                          &e, r->err);
@@ -513,26 +517,6 @@ static int fit_fold(const run *r, const tbl_table *t, const double *y, const spl
     return fit_all(fr);
 }
 
-/* Binary models, the first repeat's folds: each held-out row's P(class 1)
- * goes to r->oof (allocated by the caller), where the threshold is chosen.
- * Folds write disjoint rows, so they may run side by side. */
-static int keep_out_of_fold(const run *r, run *fr, const spl_result *fold, bool first_repeat)
-{
-    if (!r->oof || !first_repeat)
-        return ML_OK;
-    mdl_frame in = {0};
-    double *pred = NULL;
-    size_t K = 1;
-    int rc = frame_build(mdl_inputs(fr->model), fr->test, &in, fr->err);
-    if (!rc)
-        rc = ev_scores(fr->model, &in, &pred, &K, fr->err);
-    for (size_t i = 0; !rc && i < fold->ntest; i++)
-        r->oof[fold->test[i]] = pred[i];
-    free(pred);
-    frame_free(&in);
-    return rc;
-}
-
 /* Work runs side by side (each with a share of the cores) on small data; on
  * large data one piece at a time, with every core training. */
 static int side_by_side(const run *r, int wanted)
@@ -552,11 +536,15 @@ static int run_fold(const run *r, const spl_folds *folds, size_t f, bool quiet, 
     if (quiet)
         parent.hooks = NULL;
     const spl_result *fold = &folds->folds[f];
+    /* The first repeat's held-out predictions are where a threshold is
+     * chosen; folds write disjoint rows, so they may run side by side. */
     bool first_repeat = f < folds->nfolds / (size_t)r->spec->cv.repeats;
-    int rc;
-    if (!(rc = fit_fold(&parent, r->train, r->y_train, fold, &fr)) &&
-        !(rc = keep_out_of_fold(r, &fr, fold, first_repeat)))
+    int rc = fit_fold(&parent, r->train, r->y_train, fold, &fr);
+    if (!rc) {
+        fr.oof_dst = first_repeat ? r->oof : NULL;
+        fr.oof_rows = fold->test;
         rc = evaluate(&fr, metrics, NULL);
+    }
     run_release(&fr, true);
     return rc;
 }
